@@ -1,0 +1,59 @@
+"""Batch answering: one JSON line in, one Answer (or one error record) out.
+
+A bad line never stops the batch: it gets {"id", "line", "error"} and the rest are
+answered. The model and index are loaded once for the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .errors import BotError, UsageError
+
+
+def _parse(line: str, n: int) -> tuple[str, str, list]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"line {n} is not valid JSON ({e.msg}) - fix that line") from None
+    if not isinstance(obj, dict):
+        raise UsageError(f'line {n} is not a JSON object - write {{"id": ..., "user_input": ...}}')
+    question = obj.get("user_input", obj.get("question"))
+    if not isinstance(question, str):
+        raise UsageError(f'line {n} has no "user_input" (or "question") text - add it')
+    return str(obj.get("id", f"line{n}")), question, obj.get("history") or []
+
+
+def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None = None) -> int:
+    """Answer every line of `in_path`; return 0 if all lines were answered, 1 otherwise."""
+    try:
+        lines = Path(in_path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"Batch file {in_path} does not exist - check the path") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"Batch file {in_path} is not UTF-8 text - save it as UTF-8 JSON lines") from None
+    out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
+    failed = answered = 0
+    try:
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            record_id = f"line{n}"
+            try:
+                record_id, question, history = _parse(line, n)
+                record = qa.ask(question, history, id=record_id, article_id=article_id).to_dict()
+                answered += 1
+            except BotError as e:
+                message = str(e) if str(e).startswith("line ") else f"line {n}: {e}"
+                record = {"id": record_id, "line": n, "error": message}
+                print(f"error: {message}", file=sys.stderr)
+                failed += 1
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"{answered} answered, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0

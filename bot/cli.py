@@ -1,0 +1,124 @@
+"""The command line: a thin edge over `ArticleQA` and the `Answer` contract.
+
+    python -m bot ask "What is the range of a Tomahawk missile?" [--json]
+    python -m bot ask --batch questions.jsonl [--out answers.jsonl]
+    python -m bot index [--rebuild]
+    python -m bot bench
+    python -m bot eval tests/eval/article.jsonl
+
+Errors print one line naming the fix and exit non-zero (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import BotError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, like every other usage error
+        self.print_usage(sys.stderr)
+        raise SystemExit(f"error: {message} - see `python -m bot {self.prog.split()[-1]} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bot", description="Ask questions about a news article, with cited answers.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ask = sub.add_parser("ask", help="answer a question (or a batch of them)")
+    ask.add_argument("question", nargs="?", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--batch", metavar="IN.jsonl", help='answer {"id", "user_input", "history"} lines')
+    ask.add_argument("--out", metavar="OUT.jsonl", help="where batch answers go (default: standard output)")
+    ask.add_argument("--article", metavar="ID", help="only search this article (its file name without .txt)")
+
+    index = sub.add_parser("index", help="build the index if it is missing or stale")
+    index.add_argument("--rebuild", action="store_true", help="build it again from scratch")
+
+    bench = sub.add_parser("bench", help="measure speed against floors measured in the same run")
+    bench.add_argument("--repeat", type=int, default=30, help="warm answers to time per question (default 30)")
+
+    ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
+    ev.add_argument("dataset", help="JSON-lines dataset, e.g. tests/eval/article.jsonl")
+    ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
+    ev.add_argument("--fail-under", default="", help="gates such as recall@5=0.95,citation_precision=0.9")
+    ev.add_argument("--max-p95-ms", type=float, help="fail when total p95 latency exceeds this")
+    ev.add_argument("--baseline", help="an earlier summary.json to compare with")
+    ev.add_argument("--max-drop", type=float, help="fail when a metric drops more than this below the baseline")
+    ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "ask":
+            return _ask(args)
+        if args.command == "index":
+            return _index(args)
+        if args.command == "bench":
+            from .bench import run_bench
+
+            return run_bench(repeat=args.repeat)
+        if args.command == "eval":
+            from .evaluate import run_cli
+
+            return run_cli(args)
+    except BotError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _index(args) -> int:
+    from .qa import ArticleQA
+
+    qa = ArticleQA()
+    index = qa.index(rebuild=args.rebuild)
+    where = qa.settings.chroma_url or qa.settings.index_dir
+    print(f"Index ready at {where}: {len(index.articles)} article(s), {len(index.chunks)} passages ({index.fingerprint[:12]})")
+    return 0
+
+
+def _ask(args) -> int:
+    from .qa import ArticleQA
+
+    if args.batch and args.question:
+        raise UsageError("Give either a question or --batch FILE, not both")
+    if not args.batch and args.question is None:
+        raise UsageError('No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`')
+    if args.out and not args.batch:
+        raise UsageError("--out goes with --batch - add --batch IN.jsonl, or drop --out")
+    qa = ArticleQA()
+    if args.batch:
+        from .batch import answer_batch
+
+        return answer_batch(qa, args.batch, args.out, article_id=args.article)
+    answer = qa.ask(args.question, article_id=args.article)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def render_text(answer) -> str:
+    """The answer, then its numbered sources with paragraph numbers."""
+    lines = [answer.response]
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    if answer.search_query and answer.search_query != answer.user_input:
+        lines.append(f"Searched for: {answer.search_query}")
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            lines.append(f"[{c.marker}] {c.label} of “{c.article_title}”")
+            lines.append(f"    {c.text}")
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Evaluation datasets: JSON lines with ragas field names, and gold evidence as spans.
+
+Older field names (`question`, `ground_truth`, `contexts`, `answer`) are accepted. A
+line that cannot be used is reported with its number and skipped; the rest still run.
+Gold evidence is given as character spans into the cleaned article text, so labels
+survive re-chunking; `locate` finds a quoted context's span.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UsageError
+
+ALIASES = {"question": "user_input", "ground_truth": "reference", "contexts": "reference_contexts"}
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    user_input: str
+    reference: str = ""
+    alt_references: tuple[str, ...] = ()
+    answerable: bool = True
+    reference_contexts: tuple[str, ...] = ()
+    reference_spans: tuple[tuple[int, int], ...] = ()
+    history: tuple[dict, ...] = ()
+    tags: tuple[str, ...] = ()
+    article_id: str | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def references(self) -> list[str]:
+        return [r for r in (self.reference, *self.alt_references) if r]
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    message: str
+
+
+def parse_example(obj, line: int) -> Example:
+    if not isinstance(obj, dict):
+        raise ValueError("is not a JSON object")
+    obj = {ALIASES.get(k, k): v for k, v in obj.items()}
+    question = obj.get("user_input")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError('has no "user_input" (or "question") text')
+    answerable = obj.get("answerable", bool(obj.get("reference")))
+    if not isinstance(answerable, bool):
+        raise ValueError('"answerable" must be true or false')
+    spans = obj.get("reference_spans") or []
+    if not all(isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in spans):
+        raise ValueError('"reference_spans" must be a list of [start, end] pairs')
+    history = obj.get("history") or []
+    if not isinstance(history, list):
+        raise ValueError('"history" must be a list of {"role", "content"} turns')
+    return Example(
+        id=str(obj.get("id") or f"line{line}"),
+        user_input=question,
+        reference=str(obj.get("reference") or ""),
+        alt_references=tuple(str(x) for x in obj.get("alt_references") or ()),
+        answerable=answerable,
+        reference_contexts=tuple(str(x) for x in obj.get("reference_contexts") or ()),
+        reference_spans=tuple(tuple(s) for s in spans),
+        history=tuple(history),
+        tags=tuple(obj.get("tags") or ()),
+        article_id=obj.get("article_id"),
+        raw=obj,
+    )
+
+
+def load_dataset(path: Path) -> tuple[list[Example], list[LineError]]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"Dataset {path} does not exist - pass a JSON-lines file such as tests/eval/article.jsonl") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"Dataset {path} is not UTF-8 text - save it as UTF-8 JSON lines") from None
+    examples, errors, seen = [], [], set()
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            ex = parse_example(json.loads(line), n)
+        except json.JSONDecodeError as e:
+            errors.append(LineError(n, f"line {n} is not valid JSON ({e.msg}) - skipped"))
+            continue
+        except ValueError as e:
+            errors.append(LineError(n, f"line {n} {e} - skipped"))
+            continue
+        if ex.id in seen:
+            errors.append(LineError(n, f"line {n} repeats id {ex.id!r} - skipped"))
+            continue
+        seen.add(ex.id)
+        examples.append(ex)
+    return examples, errors
+
+
+def locate(context: str, text: str) -> tuple[int, int] | None:
+    """Span of a quoted context in the cleaned text, tolerant of whitespace and of a
+    dateline the cleaner moved into metadata ("Washington: US President…")."""
+    candidates = [context, re.sub(r"^[A-Z][A-Za-z.' -]{1,40}:\s+", "", context)]
+    for c in candidates:
+        i = text.find(c)
+        if i >= 0:
+            return (i, i + len(c))
+    pattern = r"\s+".join(re.escape(w) for w in candidates[-1].split())
+    m = re.search(pattern, text)
+    return (m.start(), m.end()) if m else None

@@ -1,0 +1,40 @@
+"""The bot's exceptions. Every message says what went wrong and what to do about it.
+
+The logic raises these; the edges (CLI, UI) only turn them into a line of text.
+"""
+
+
+class BotError(Exception):
+    """Base class: a problem the user can fix, with a message that says how."""
+
+    exit_code = 1
+
+
+class UsageError(BotError):
+    """The input itself is wrong (empty question, bad batch line, bad flag)."""
+
+    exit_code = 2
+
+
+class QuestionError(UsageError):
+    """A question that cannot be asked as written."""
+
+
+class ArticlesError(BotError):
+    """The articles folder is missing, empty or unreadable."""
+
+
+class StoreError(BotError):
+    """The vector index is missing, corrupt, foreign or unreachable."""
+
+
+class ModelError(BotError):
+    """The embedding model is missing or not the one expected."""
+
+
+class LLMError(BotError):
+    """A configured language model failed; the bot falls back and says why."""
+
+
+class ConfigError(UsageError):
+    """A configuration variable has a value the bot cannot use."""

@@ -1,0 +1,157 @@
+"""From what the user typed to what is searched: checks, then follow-up rewriting.
+
+A follow-up that leans on the conversation ("What is its range?") is rewritten into a
+self-contained query from the entities of the last turn, with no language model:
+a personal pronoun takes the last person named, another pronoun the last thing
+named, and an elliptical question ("And the ERAM?") takes the shape of the previous
+question with its subject swapped. A question that stands alone is searched as asked.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import QuestionError
+from .lexical import STOPWORDS
+from .settings import MAX_QUESTION_CHARS
+
+PERSONAL = {"he", "him", "his", "she", "her", "hers"}
+IMPERSONAL = {"it", "its", "they", "them", "their", "theirs"}
+DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?=\s*(?:[?.!]|$|\b(?:is|was|mean|means|about|one|weapon|missile|bill|meeting|call)\b))", re.I)
+ELLIPSIS = re.compile(r"^(?:and|but|also|what about|how about|what of|and what about|same for)\b[\s,]*", re.I)
+BARE = re.compile(r"^(?:why|how|when|where|who|how so|why not|really|anything else|what else|and then|more)\W*$", re.I)
+_ENTITY = re.compile(r"\b(?:[A-Z][\w'’-]*|[A-Z]{2,}s?)(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*")
+_QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "why", "how", "which", "is", "are", "was", "were",
+                   "do", "does", "did", "can", "could", "will", "would", "should", "has", "have", "and", "but", "the",
+                   "a", "an", "in", "on", "i", "tell", "give", "list", "name", "explain", "describe", "please", "so",
+                   "also", "according", "about", "it", "he", "she", "they", "this", "that"}
+_DISCOURSE = {"however", "meanwhile", "although", "despite", "following", "speaking", "experts", "after", "before",
+              "instead", "still", "yet", "moreover", "furthermore", "finally", "first", "then", "yes", "no"}
+_ROLE_NAME = re.compile(
+    r"(?:President|adviser|advisor|analyst|fellow|Leader|Secretary(?: of State)?|Senator|Minister|Chancellor|"
+    r"spokes(?:man|woman|person)|[Ee]xperts? like|by|said|says|told)[\s,:]+((?:[A-Z][\w'’-]+\s?){2,3})"
+)
+
+
+def check_question(text) -> str:
+    """Validate and tidy a question; raise `QuestionError` saying what to change."""
+    if not isinstance(text, str):
+        raise QuestionError("The question must be text - pass a string")
+    bad = sorted({c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"})
+    if bad:
+        codes = ", ".join(f"U+{ord(c):04X}" for c in bad[:3])
+        raise QuestionError(f"The question contains control characters ({codes}) - remove them and ask again")
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("The question is empty - type a question about the article")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"The question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,} - "
+            "shorten it to the question itself"
+        )
+    if not any(c.isalnum() for c in text):
+        raise QuestionError("The question has no words in it - ask about the article in words")
+    return text
+
+
+def person_names(texts) -> set[str]:
+    """Names that the articles use for people, and their surnames.
+
+    >>> sorted(person_names(["analyst Mark Montgomery said so"]))
+    ['Mark Montgomery', 'Montgomery']
+    """
+    names = set()
+    for text in texts:
+        for m in _ROLE_NAME.finditer(text):
+            name = m[1].strip()
+            parts = name.split()
+            if 2 <= len(parts) <= 3:
+                names.add(name)
+                names.add(parts[-1])
+    return names
+
+
+def entities(text: str) -> list[str]:
+    """Capitalised names and acronyms in order of appearance, question words left out.
+
+    >>> entities("What is the range of the Tomahawk missile, says Trump?")
+    ['Tomahawk', 'Trump']
+    """
+    out = []
+    for m in _ENTITY.finditer(text):
+        parts = m[0].split()
+        while parts and parts[0].lower() in _QUESTION_WORDS:
+            parts = parts[1:]
+        if len(parts) == 1 and (parts[0].lower() in STOPWORDS or parts[0].lower() in _DISCOURSE):
+            continue
+        if parts:
+            out.append(" ".join(parts).rstrip("'’").removesuffix("'s").removesuffix("’s"))
+    return out
+
+
+def _last(history, role: str) -> str:
+    for turn in reversed(history or []):
+        if turn.get("role") == role and turn.get("content"):
+            return str(turn["content"])
+    return ""
+
+
+def _pick(candidates: list[str], people: set[str], personal: bool) -> str | None:
+    for c in candidates:
+        is_person = c in people or c.split()[-1] in people
+        if is_person == personal:
+            return c
+    return None
+
+
+def rewrite(question: str, history, people: set[str] = frozenset()) -> str:
+    """The query to search for `question` asked after `history` (turns of role/content)."""
+    if not history:
+        return question
+    prev_q, prev_a = _last(history, "user"), _last(history, "assistant")
+    if not prev_q and not prev_a:
+        return question
+    candidates = entities(prev_q) + [e for e in entities(prev_a) if e not in entities(prev_q)]
+    own = entities(question)
+    tokens = re.findall(r"[\w'’]+|\W", question)
+    lowered = [t.lower() for t in tokens]
+    if any(t in PERSONAL or t in IMPERSONAL for t in lowered) or DEMONSTRATIVE.search(question):
+        replaced, changed = [], False
+        for tok, low in zip(tokens, lowered):
+            personal = low in PERSONAL
+            if low in PERSONAL or low in IMPERSONAL:
+                who = _pick(candidates, people, personal) or (candidates[0] if candidates else None)
+                if low in ("they", "them", "their", "theirs"):
+                    persons = [c for c in candidates if c in people or c.split()[-1] in people]
+                    if len(persons) >= 2:
+                        who = f"{persons[0]} and {persons[1]}"
+                if who and who not in own:
+                    possessive = low in ("his", "its", "their", "theirs", "hers") or (
+                        low == "her" and _followed_by_noun(tokens, tokens.index(tok))
+                    )
+                    replaced.append(f"{who}'s" if possessive else who)
+                    changed = True
+                    continue
+            replaced.append(tok)
+        query = "".join(replaced)
+        if DEMONSTRATIVE.search(query) and prev_q:
+            query = f"{query} ({prev_q.rstrip('?.! ')})"
+            changed = True
+        return query if changed else question
+    m = ELLIPSIS.match(question)
+    if (m or len(question.split()) <= 3) and own and prev_q:
+        subject = own[0]
+        prev_entities = entities(prev_q)
+        if prev_entities:
+            return prev_q.replace(prev_entities[0], subject, 1)
+        return f"{prev_q.rstrip('?.! ')} {subject}?"
+    if BARE.match(question) and prev_q:
+        return f"{question.rstrip('?.! ')}: {prev_q}"
+    return question
+
+
+def _followed_by_noun(tokens, i: int) -> bool:
+    """'her view' (possessive) versus 'asked her' (object)."""
+    rest = [t for t in tokens[i + 1 :] if t.strip()]
+    return bool(rest) and rest[0][0].isalpha() and rest[0].lower() not in {"to", "about", "for", "if", "that", "and"}

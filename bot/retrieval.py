@@ -1,0 +1,82 @@
+"""Hybrid retrieval: dense (Chroma, cosine) and lexical (BM25) rankings fused by RRF.
+
+Reciprocal rank fusion needs no score calibration between the two retrievers; the
+fused score is reported on a 0..1 scale (1.0: ranked first by both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+RRF_K = 60
+
+
+def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion, normalised so that first in every ranking scores 1.0.
+
+    >>> rrf([["a", "b"], ["b", "c"]], k=1)
+    {'a': 0.5, 'b': 0.8333, 'c': 0.3333}
+    """
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    top = len(rankings) / (k + 1)
+    return {d: round(s / top, 4) for d, s in scores.items()}
+
+
+class HybridRetriever(BaseRetriever):
+    """A LangChain retriever over an `Index`. Documents carry ids, scores and spans."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Any
+    k: int = 5
+    candidates: int = 20
+    article_id: str | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return self.search(query)
+
+    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> list[Document]:
+        k = k or self.k
+        article_id = article_id or self.article_id
+        n = max(self.candidates, 4 * k)
+        qvec = self.index.embedder.embed_query(query)
+        dense = self.index.dense(qvec, n, article_id)
+        allowed = None
+        if article_id:
+            allowed = {cid for cid, c in self.index.chunks.items() if c.article_id == article_id}
+        lexical = self.index.lexical.search(query, n, allowed)
+        fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in lexical]])
+        dense_of, lex_of = dict(dense), dict(lexical)
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))[:k]
+        docs = []
+        for cid, score in ranked:
+            chunk = self.index.chunks[cid]
+            article = self.index.articles[chunk.article_id]
+            docs.append(
+                Document(
+                    id=cid,
+                    page_content=chunk.text,
+                    metadata={
+                        "chunk_id": cid,
+                        "article_id": chunk.article_id,
+                        "article_title": article.title,
+                        "published": article.published,
+                        "paragraph": chunk.paragraph,
+                        "section": chunk.section,
+                        "start": chunk.start,
+                        "end": chunk.end,
+                        "score": score,
+                        "dense_score": round(dense_of.get(cid, 0.0), 4),
+                        "lexical_score": round(lex_of.get(cid, 0.0), 4),
+                    },
+                )
+            )
+        return docs

@@ -1,0 +1,86 @@
+"""Configuration: environment variables read once into a frozen object.
+
+>>> Settings.from_env({"BOT_TOP_K": "3"}).top_k
+3
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+LLM_BACKENDS = ("extractive", "openai", "huggingface", "llamacpp")
+
+# Chosen on the dev set (tests/eval/article.jsonl): recall@5 of the gold paragraph is
+# at its ceiling while the answerer still sees few enough passages to stay precise.
+DEFAULT_TOP_K = 5
+MAX_QUESTION_CHARS = 2000
+
+
+def _int(env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number - set it to a number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is out of range - set it to a number from {low} to {high}")
+    return value
+
+
+def _float(env, name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number - set it to a number of seconds from {low} to {high}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is out of range - set it from {low} to {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    articles_dir: Path = Path("index/articles")
+    index_dir: Path = Path("index/chroma")
+    chroma_url: str | None = None
+    embedding_model: str | None = None  # None: the bundled all-MiniLM-L6-v2
+    top_k: int = DEFAULT_TOP_K
+    llm: str = "extractive"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_timeout_s: float = 30.0
+    feedback_path: Path | None = None
+    secrets: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env=None) -> "Settings":
+        env = os.environ if env is None else env
+        llm = (env.get("BOT_LLM") or "extractive").strip().lower()
+        if llm not in LLM_BACKENDS:
+            raise ConfigError(f"BOT_LLM={llm!r} is not a backend - use one of: {', '.join(LLM_BACKENDS)}")
+        index_dir = Path(env.get("BOT_INDEX_DIR") or "index/chroma")
+        feedback = env.get("BOT_FEEDBACK_PATH")
+        return cls(
+            articles_dir=Path(env.get("BOT_ARTICLES_DIR") or "index/articles"),
+            index_dir=index_dir,
+            chroma_url=env.get("BOT_CHROMA_URL") or None,
+            embedding_model=env.get("BOT_EMBEDDING_MODEL") or None,
+            top_k=_int(env, "BOT_TOP_K", DEFAULT_TOP_K, 1, 50),
+            llm=llm,
+            llm_model=env.get("BOT_LLM_MODEL") or None,
+            llm_base_url=env.get("BOT_LLM_BASE_URL") or None,
+            llm_timeout_s=_float(env, "BOT_LLM_TIMEOUT_S", 30.0, 0.1, 600.0),
+            feedback_path=Path(feedback) if feedback else index_dir.parent / "feedback.jsonl",
+            secrets={k: env[k] for k in ("OPENAI_API_KEY", "HF_TOKEN") if env.get(k)},
+        )
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)

@@ -1,0 +1,266 @@
+"""The index: chunk vectors in Chroma (cosine), sentence vectors beside them, BM25 in memory.
+
+The articles folder is the source of truth. An index build is named by a fingerprint
+of what it was built from (the articles' content hashes, the embedding model, the
+chunker version), so a stale index is simply one whose fingerprint is not the current
+one. A build writes new collections beside the old ones and marks them complete only
+at the end; readers never open an incomplete build, so an interrupted rebuild leaves
+the previous index serving. Re-indexing unchanged articles finds the build and adds
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .article import Article, load_articles
+from .chunking import CHUNKER_VERSION, Chunk, chunk_article
+from .embeddings import Embedder
+from .errors import StoreError
+from .lexical import BM25, words
+
+PREFIX = "bot-chunks-"
+SENTENCE_SUFFIX = "-sentences"
+BATCH = 64
+
+
+def fingerprint(articles: list[Article], model_id: str) -> str:
+    h = hashlib.sha256(f"chunker={CHUNKER_VERSION}\nmodel={model_id}\n".encode())
+    for a in sorted(articles, key=lambda a: a.id):
+        h.update(f"{a.id}={a.content_hash}\n".encode())
+    return h.hexdigest()
+
+
+def _chroma_settings():
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def connect(index_dir: Path, chroma_url: str | None = None):
+    """An embedded (persistent) Chroma client, or an HTTP one when a server URL is set."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+
+    if chroma_url:
+        from urllib.parse import urlparse
+
+        u = urlparse(chroma_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise StoreError(f"BOT_CHROMA_URL={chroma_url!r} is not an http(s) URL - set it like http://127.0.0.1:8000")
+        try:
+            client = chromadb.HttpClient(
+                host=u.hostname, port=u.port or (443 if u.scheme == "https" else 80), ssl=u.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            client.heartbeat()
+        except Exception as e:
+            raise StoreError(
+                f"Cannot reach the Chroma server at {chroma_url} ({e.__class__.__name__}) - start it "
+                "(`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL to use the embedded store"
+            ) from None
+        return client
+    if index_dir.exists() and not index_dir.is_dir():
+        raise StoreError(f"Index path {index_dir} is a file, not a folder - remove it or set BOT_INDEX_DIR to a folder")
+    if index_dir.is_dir() and any(index_dir.iterdir()) and not (index_dir / "chroma.sqlite3").exists():
+        raise StoreError(
+            f"{index_dir} is not an index folder (it has files but no chroma.sqlite3) - set BOT_INDEX_DIR to an "
+            "empty or new folder, or move those files away"
+        )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        client = chromadb.PersistentClient(path=str(index_dir), settings=_chroma_settings())
+        client.list_collections()
+    except Exception as e:
+        raise StoreError(
+            f"Index at {index_dir} is corrupt or from an incompatible version ({e.__class__.__name__}) - "
+            "run `python -m bot index --rebuild`"
+        ) from None
+    return client
+
+
+@dataclass
+class Index:
+    """A complete, current build: what retrieval and answering read."""
+
+    client: object
+    chunks_col: object
+    sentences_col: object
+    articles: dict[str, Article]
+    chunks: dict[str, Chunk]
+    lexical: BM25
+    fingerprint: str
+    embedder: Embedder
+    vocabulary: frozenset[str] = frozenset()  # every word of the articles, lower-cased
+
+    def __post_init__(self):
+        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def dense(self, query_vec: np.ndarray, n: int, article_id: str | None = None) -> list[tuple[str, float]]:
+        """The n chunks nearest the query: (chunk id, cosine similarity), best first."""
+        n = min(n, len(self.chunks))
+        if n <= 0:
+            return []
+        where = {"article_id": article_id} if article_id else None
+        try:
+            res = self.chunks_col.query(query_embeddings=[query_vec.tolist()], n_results=n, where=where, include=["distances"])
+        except Exception as e:
+            raise StoreError(f"The vector store failed to answer ({e.__class__.__name__}: {e}) - run `python -m bot index --rebuild`") from None
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """Per chunk, its sentence vectors (rows in sentence order); cached, bounded."""
+        out, missing = {}, []
+        for cid in chunk_ids:
+            if cid in self._sentence_cache:
+                self._sentence_cache.move_to_end(cid)
+                out[cid] = self._sentence_cache[cid]
+            else:
+                missing.append(cid)
+        if missing:
+            ids = [f"{cid}:{i}" for cid in missing for i in range(len(self.chunks[cid].sentences))]
+            res = self.sentences_col.get(ids=ids, include=["embeddings"])
+            found = dict(zip(res["ids"], res["embeddings"]))
+            for cid in missing:
+                rows = [found.get(f"{cid}:{i}") for i in range(len(self.chunks[cid].sentences))]
+                if any(r is None for r in rows):
+                    raise StoreError("The index lacks sentence vectors for some passages - run `python -m bot index --rebuild`")
+                out[cid] = self._sentence_cache[cid] = np.asarray(rows, dtype=np.float32)
+            while len(self._sentence_cache) > 4096:
+                self._sentence_cache.popitem(last=False)
+        return out
+
+
+def _complete_builds(client) -> dict[str, object]:
+    builds = {}
+    for col in client.list_collections():
+        name = col.name if hasattr(col, "name") else str(col)
+        if name.startswith(PREFIX) and not name.endswith(SENTENCE_SUFFIX):
+            builds[name] = col
+    return builds
+
+
+def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: bool = False, progress: bool = True) -> Index:
+    """Open the current build, building it first when it is missing or stale."""
+    articles = load_articles(settings.articles_dir)
+    chunks = [c for a in articles for c in chunk_article(a)]
+    fp = fingerprint(articles, embedder.model_id)
+    name = PREFIX + fp[:32]
+    if rebuild and not settings.chroma_url:
+        _wipe_if_corrupt(settings.index_dir)
+    client = connect(settings.index_dir, settings.chroma_url)
+    with _build_lock(settings):
+        existing = _complete_builds(client)
+        col = existing.get(name)
+        meta = (col.metadata or {}) if col is not None else {}
+        if rebuild or col is None or not meta.get("complete"):
+            if not build:
+                raise StoreError(
+                    f"No current index for {settings.articles_dir} in {settings.chroma_url or settings.index_dir} - "
+                    "run `python -m bot index`"
+                )
+            if col is not None or rebuild:
+                why = "rebuilding as asked" if rebuild else "finishing an interrupted build"
+            else:
+                why = "building the index" if not existing else "the articles, model or chunker changed: rebuilding"
+            if progress:
+                print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
+            _build(client, name, fp, articles, chunks, embedder, progress)
+            for old in existing:
+                if old != name:
+                    _drop(client, old)
+        chunks_col = client.get_collection(name)
+        sentences_col = client.get_collection(name + SENTENCE_SUFFIX)
+    lexical = BM25([(c.id, _lexical_text(c)) for c in chunks])
+    vocabulary = frozenset(w for a in articles for w in words(a.text))
+    return Index(
+        client=client,
+        chunks_col=chunks_col,
+        sentences_col=sentences_col,
+        articles={a.id: a for a in articles},
+        chunks={c.id: c for c in chunks},
+        lexical=lexical,
+        fingerprint=fp,
+        embedder=embedder,
+        vocabulary=vocabulary,
+    )
+
+
+def _lexical_text(chunk: Chunk) -> str:
+    # The section heading gives the paragraphs under it their topic words.
+    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+
+def _build(client, name, fp, articles, chunks, embedder, progress) -> None:
+    from tqdm import tqdm
+
+    _drop(client, name)
+    meta = {"bot_index": 1, "fingerprint": fp, "embedding_model": embedder.model_id,
+            "chunker_version": CHUNKER_VERSION, "articles": json.dumps({a.id: a.content_hash for a in articles}),
+            "complete": False}
+    config = {"hnsw": {"space": "cosine"}}
+    col = client.create_collection(name, metadata=meta, configuration=config)
+    scol = client.create_collection(name + SENTENCE_SUFFIX, metadata={"bot_index": 1, "fingerprint": fp}, configuration=config)
+    titles = {a.id: a.title for a in articles}
+    bar = tqdm(total=len(chunks), desc="Embedding passages", unit="passage", disable=not progress, file=sys.stderr)
+    for i in range(0, len(chunks), BATCH):
+        batch = chunks[i : i + BATCH]
+        vecs, sentence_vecs = embedder.embed_chunks(batch)
+        col.add(
+            ids=[c.id for c in batch],
+            embeddings=vecs,
+            documents=[c.text for c in batch],
+            metadatas=[{"article_id": c.article_id, "article_title": titles[c.article_id], "paragraph": c.paragraph,
+                        "start": c.start, "end": c.end, "section": c.section or ""} for c in batch],
+        )
+        scol.add(
+            ids=[f"{c.id}:{j}" for c, sv in zip(batch, sentence_vecs) for j in range(len(sv))],
+            embeddings=np.concatenate(sentence_vecs),
+            metadatas=[{"chunk_id": c.id, "article_id": c.article_id} for c, sv in zip(batch, sentence_vecs) for _ in range(len(sv))],
+        )
+        bar.update(len(batch))
+    bar.close()
+    col.modify(metadata={**meta, "complete": True})
+
+
+def _drop(client, name: str) -> None:
+    for n in (name, name + SENTENCE_SUFFIX):
+        with contextlib.suppress(Exception):
+            client.delete_collection(n)
+
+
+def _wipe_if_corrupt(index_dir: Path) -> None:
+    """`--rebuild` on an embedded store Chroma cannot open: start the folder afresh."""
+    if not (index_dir / "chroma.sqlite3").exists():
+        return
+    try:
+        connect(index_dir)
+    except StoreError:
+        shutil.rmtree(index_dir)
+
+
+@contextlib.contextmanager
+def _build_lock(settings):
+    """One builder at a time per embedded index folder (other processes wait)."""
+    if settings.chroma_url:
+        yield
+        return
+    import fcntl
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir.parent / f".{settings.index_dir.name}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

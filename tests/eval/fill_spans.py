@@ -1,0 +1,37 @@
+"""Fill `reference_spans` of a dataset from its `reference_contexts` (run after editing it).
+
+    python tests/eval/fill_spans.py tests/eval/article.jsonl
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from bot.article import load_articles
+from bot.dataset import locate
+from bot.settings import Settings
+
+
+def main(path: str) -> int:
+    text = load_articles(Settings.from_env().articles_dir)[0].text
+    out, missing = [], 0
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        spans = []
+        for ctx in obj.get("reference_contexts") or []:
+            span = locate(ctx, text)
+            if span is None:
+                print(f"{obj['id']}: context not found: {ctx[:60]!r}", file=sys.stderr)
+                missing += 1
+            else:
+                spans.append(list(span))
+        obj["reference_spans"] = spans
+        out.append(json.dumps(obj, ensure_ascii=False))
+    Path(path).write_text("\n".join(out) + "\n", encoding="utf-8")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
