@@ -75,6 +75,18 @@ class ArticleQA:
         self.index(progress=False)
         self.embedder.embed_query("warm up")
 
+    def stream(self, question, history=None, *, article_id: str | None = None):
+        """Yield the response text as it grows, then the finished `Answer` as the last item.
+
+        The extractive answer is ready at once and is streamed word by word; an LLM
+        backend streams its tokens through the same path.
+        """
+        answer = self.ask(question, history, article_id=article_id)
+        words = answer.response.split(" ")
+        for n in range(1, len(words)):
+            yield " ".join(words[:n])
+        yield answer
+
     def ask(self, question, history=None, *, id: str | None = None, article_id: str | None = None) -> Answer:
         t0 = time.perf_counter()
         question = check_question(question)

@@ -1,0 +1,70 @@
+"""Shared fixtures. Every test runs offline against a private index folder.
+
+The model and the index are loaded once per session (`qa`); tests that change the
+articles or the index get their own folders (`make_settings`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ARTICLES = ROOT / "index" / "articles"
+EVAL_DIR = ROOT / "tests" / "eval"
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bot")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, session_dir):
+    """No test reads the user's configuration or writes into the repo's index folder."""
+    for name in ("BOT_CHROMA_URL", "BOT_EMBEDDING_MODEL", "BOT_TOP_K", "BOT_LLM", "BOT_LLM_MODEL",
+                 "BOT_LLM_BASE_URL", "BOT_LLM_TIMEOUT_S", "OPENAI_API_KEY", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOT_ARTICLES_DIR", str(SEED_ARTICLES))
+    monkeypatch.setenv("BOT_INDEX_DIR", str(session_dir / "chroma"))
+    monkeypatch.setenv("BOT_FEEDBACK_PATH", str(session_dir / "feedback.jsonl"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from bot.embeddings import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def qa(session_dir, embedder):
+    """The default pipeline over the seed article, index built once for the session."""
+    from bot.qa import ArticleQA
+    from bot.settings import Settings
+
+    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=session_dir / "chroma",
+                        feedback_path=session_dir / "feedback.jsonl")
+    pipeline = ArticleQA(settings)
+    pipeline.embedder = embedder
+    pipeline.index(progress=False)
+    return pipeline
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Settings over a private copy of the seed article(s) and a private index folder."""
+    from bot.settings import Settings
+
+    def make(**changes):
+        articles = tmp_path / "articles"
+        if not articles.exists():
+            shutil.copytree(SEED_ARTICLES, articles)
+        base = Settings(articles_dir=articles, index_dir=tmp_path / "chroma", feedback_path=tmp_path / "feedback.jsonl")
+        return base.with_(**changes)
+
+    return make
