@@ -33,7 +33,7 @@ _BOILERPLATE = [
 _UPDATED = re.compile(r"^(?:last\s+)?updated(?:\s+on)?\s*:?\s*(?P<v>.+)$", re.I)
 _PUBLISHED_BY = re.compile(r"^(?:published|written|reported)\s+by\s*:?\s*(?P<v>.+)$", re.I)
 _PUBLISHED_ON = re.compile(r"^published(?:\s+on)?\s*:\s*(?P<v>.+)$", re.I)
-_BYLINE = re.compile(r"^by\s+(?P<v>[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})$")
+_BYLINE = re.compile(r"^(?i:by)\s+(?P<v>[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})$")  # "By Jane Doe": only the word "by" ignores case
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z.' -]{1,40}?)\s*(?:\([^)]{1,30}\))?\s*:\s+(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?…\"”’')\]]$")
 _TIMEZONES = {"IST": 5.5, "GMT": 0, "UTC": 0, "BST": 1, "CET": 1, "CEST": 2, "EST": -5, "EDT": -4, "PST": -8, "PDT": -7}
