@@ -119,9 +119,11 @@ def _is_heading(line: str, next_line: str | None) -> bool:
 
 
 def clean_line(line: str) -> str:
-    """Normalise unicode and whitespace: 'a\u00a0 b  ' -> 'a b'."""
+    """Normalise unicode and whitespace: 'a\u00a0 b  ' -> 'a b', 'Zelen\u00adskyy' -> 'Zelenskyy'."""
     line = unicodedata.normalize("NFC", line)
-    line = "".join(" " if unicodedata.category(c) in ("Zs", "Cc", "Cf") else c for c in line)
+    # Format characters (soft hyphen, zero-width space/joiner, BOM) are invisible inside
+    # words: drop them, or a soft-hyphenated name would be split in two.
+    line = "".join(" " if unicodedata.category(c) in ("Zs", "Cc") else c for c in line if unicodedata.category(c) != "Cf")
     return re.sub(r" {2,}", " ", line).strip()
 
 
