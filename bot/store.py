@@ -82,11 +82,26 @@ def connect(index_dir: Path, chroma_url: str | None = None):
         client = chromadb.PersistentClient(path=str(index_dir), settings=_chroma_settings())
         client.list_collections()
     except Exception as e:
+        _forget_system(index_dir)
         raise StoreError(
             f"Index at {index_dir} is corrupt or from an incompatible version ({e.__class__.__name__}) - "
             "run `python -m bot index --rebuild`"
         ) from None
     return client
+
+
+def _forget_system(index_dir: Path) -> None:
+    """Chroma caches one system per path, even when opening the path failed; a later
+    client for the same path (`--rebuild` after wiping a corrupt folder) would get the
+    broken one back. Drop it from the cache."""
+    with contextlib.suppress(Exception):
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(index_dir), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(index_dir), None)
+        if system is not None:
+            with contextlib.suppress(Exception):
+                system.stop()
 
 
 @dataclass
