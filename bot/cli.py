@@ -3,7 +3,9 @@
     python -m bot ask "What is the range of a Tomahawk missile?" [--json]
     python -m bot ask --batch questions.jsonl [--out answers.jsonl]
     python -m bot index [--rebuild]
-    python -m bot bench
+    python -m bot add PATH_OR_URL… [--no-index]
+    python -m bot remove ID…
+    python -m bot bench [--scale [--sizes 1,100,1000] [--modes embedded,server]]
     python -m bot eval tests/eval/article.jsonl
 
 Errors print one line naming the fix and exit non-zero (2 for usage errors).
@@ -38,8 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="build the index if it is missing or stale")
     index.add_argument("--rebuild", action="store_true", help="build it again from scratch")
 
+    add = sub.add_parser("add", help="add articles: .txt, Markdown or HTML files, folders of them, or http(s) URLs")
+    add.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
+    add.add_argument("--no-index", action="store_true", help="only write the articles; index on the next question")
+    remove = sub.add_parser("remove", help="remove articles by id (their file names without .txt)")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.add_argument("--no-index", action="store_true", help="only delete the files; index on the next question")
+
     bench = sub.add_parser("bench", help="measure speed against floors measured in the same run")
     bench.add_argument("--repeat", type=int, default=30, help="warm answers to time per question (default 30)")
+    bench.add_argument("--scale", action="store_true", help="index synthetic archives of growing size instead")
+    bench.add_argument("--sizes", default="1,100,1000", help="with --scale: article counts (default 1,100,1000)")
+    bench.add_argument("--modes", default="embedded,server", help="with --scale: embedded, server or both")
 
     ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
     ev.add_argument("dataset", help="JSON-lines dataset, e.g. tests/eval/article.jsonl")
@@ -59,6 +71,14 @@ def main(argv=None) -> int:
             return _ask(args)
         if args.command == "index":
             return _index(args)
+        if args.command in ("add", "remove"):
+            from .ingest import run_cli as run_ingest
+
+            return run_ingest(args)
+        if args.command == "bench" and args.scale:
+            from .bench_scale import run_cli as run_scale
+
+            return run_scale(args)
         if args.command == "bench":
             from .bench import run_bench
 
@@ -119,6 +139,7 @@ def render_text(answer) -> str:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            lines.append(f"[{c.marker}] {c.label} of “{c.article_title}”")
+            dated = f" ({c.published})" if c.published else ""
+            lines.append(f"[{c.marker}] {c.label} of “{c.article_title}”{dated}")
             lines.append(f"    {c.text}")
     return "\n".join(lines)

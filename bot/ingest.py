@@ -1,0 +1,417 @@
+"""New articles -> normalised .txt files in the articles folder, the source of truth.
+
+Plain text like the seed is kept as written (decoded to UTF-8); Markdown and HTML are
+turned into the same plain form: the title, "Published By:" and "Published On:"
+lines, then one paragraph per line, so that `article.parse_article` reads every
+article the same way. HTML's main text and metadata come from trafilatura.
+
+Adding is incremental: an article whose cleaned text is already in the folder is
+skipped, a changed one replaces the file of the same name. Each source is refused on
+its own (binary, empty, huge, unknown encoding, unreachable URL) while the others are
+still added.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import os
+import re
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+from .article import Article, load_articles, parse_article
+from .errors import ArticlesError, BotError
+
+TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+MAX_BYTES = 5 * 1024 * 1024  # a news page with inline scripts is rarely above 2 MB
+FETCH_TIMEOUT_S = 15.0
+_MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a ZIP or Office file", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image",
+          b"\xff\xd8\xff": "a JPEG image", b"\x1f\x8b": "a gzip archive", b"\x7fELF": "a program"}
+_CONTENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text", "text/markdown": "markdown"}
+
+
+class Refused(BotError):
+    """One source that cannot be added; the others still are."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    source: str
+    status: str  # "added" | "replaced" | "unchanged" | "removed" | "refused"
+    article_id: str | None = None
+    detail: str = ""
+
+    @property
+    def line(self) -> str:
+        """'added     news.html -> harbour-bridge (Harbour Bridge Reopens)'"""
+        target = f" -> {self.article_id}" if self.article_id and self.status != "refused" else ""
+        detail = f" ({self.detail})" if self.detail and self.status != "refused" else (f": {self.detail}" if self.detail else "")
+        return f"{self.status:<9} {self.source}{target}{detail}"
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    timeout_s: float = FETCH_TIMEOUT_S
+    max_bytes: int = MAX_BYTES
+    allow_private: bool = False  # loopback and private addresses (BOT_ALLOW_PRIVATE_URLS=1)
+
+    @classmethod
+    def from_env(cls, env=None) -> "FetchOptions":
+        env = os.environ if env is None else env
+        return cls(allow_private=(env.get("BOT_ALLOW_PRIVATE_URLS") or "").strip().lower() in ("1", "true", "yes"))
+
+
+def slug(name: str) -> str:
+    """An article id from a file or URL name: 'Trump & Putin.HTML' -> 'trump-putin'."""
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s[:80].rstrip("-") or "article"
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """What a binary file is ('a PDF', 'binary data'), or None for text."""
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            return what
+    head = data[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary data"
+    return None
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without a BOM) or UTF-16 with a BOM; any other encoding is refused,
+    because a wrong guess would silently garble names and quotes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise Refused(f"not UTF-8 text (byte {e.start} is 0x{data[e.start]:02x}; unknown encoding) - "
+                      "save it as UTF-8 and add it again") from None
+
+
+def _when(value) -> str | None:
+    """'2025-11-03' -> '3 November 2025' (the form the seed prints and to_iso reads)."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    if isinstance(value, str):
+        try:
+            return _when(date.fromisoformat(value.strip()[:10]))
+        except ValueError:
+            return value.strip() or None
+    return None
+
+
+def plain_article(title: str, body: list[str], author: str | None = None, published=None) -> str:
+    """The seed's plain form: title, metadata lines, then one paragraph per line."""
+    head = [title.strip()]
+    if author:
+        head.append(f"Published By: {author.strip()}")
+    if when := _when(published):
+        head.append(f"Published On: {when}")
+    lines = [" ".join(x.split()) for x in body]
+    return "\n\n".join(head + [x for x in lines if x]) + "\n"
+
+
+def html_to_text(data: bytes | str) -> str:
+    """Main text and metadata of a web page, via trafilatura (navigation, ads and
+    page furniture dropped)."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(data, with_metadata=True, favor_precision=True, include_comments=False)
+    if doc is None or not (doc.text or "").strip():
+        raise Refused("no article text found in the page - is it an article page, not an index or a login page?")
+    lines = doc.text.splitlines()
+    title = (doc.title or "").strip() or lines[0].strip()
+    if lines and lines[0].strip() == title:
+        lines = lines[1:]
+    if not any(x.strip() for x in lines):
+        raise Refused("no article text found in the page - is it an article page, not an index or a login page?")
+    return plain_article(title, lines, doc.author, doc.date)
+
+
+def markdown_to_text(source: str) -> str:
+    """Markdown (with optional YAML front matter) -> the plain form; the first # heading is the title."""
+    import yaml
+    from markdown_it import MarkdownIt
+
+    meta: dict = {}
+    m = re.match(r"^---\s*\n(.*?)\n---\s*\n", source, re.S)
+    if m:
+        try:
+            loaded = yaml.safe_load(m[1])
+        except yaml.YAMLError:
+            raise Refused("its front matter (the --- block at the top) is not valid YAML - fix or remove it") from None
+        meta, source = (loaded if isinstance(loaded, dict) else {}), source[m.end():]
+    blocks: list[tuple[str, str]] = []  # (kind, text)
+    kind = None
+    for tok in MarkdownIt("commonmark").parse(source):
+        if tok.type in ("heading_open", "paragraph_open"):
+            kind = tok.tag if tok.type == "heading_open" else "p"
+        elif tok.type == "inline" and kind:
+            text = "".join(c.content if c.type in ("text", "code_inline") else " " if c.type.endswith("break") else ""
+                           for c in tok.children or [])
+            blocks.append((kind, text))
+            kind = None
+    first_h1 = next((i for i, (k, _) in enumerate(blocks) if k == "h1"), None)
+    title = meta.get("title")
+    if first_h1 is not None and (not title or blocks[first_h1][1].strip() == str(title).strip()):
+        title = blocks.pop(first_h1)[1]
+    if not title:
+        raise Refused("it has no title - start it with a '# Title' line or a front matter 'title:'")
+    author = meta.get("author") or meta.get("authors")
+    if isinstance(author, list):
+        author = ", ".join(map(str, author))
+    return plain_article(str(title), [t for _, t in blocks], author and str(author), meta.get("date") or meta.get("published"))
+
+
+def normalise(data: bytes, kind: str) -> str:
+    """Bytes of one source -> the plain article text written to the folder."""
+    if not data.strip():
+        raise Refused("the file is empty - put the article's text in it")
+    if len(data) > MAX_BYTES:
+        raise Refused(f"{len(data) / 1e6:.1f} MB is too large for one article (limit {MAX_BYTES // 2**20} MB)")
+    if what := sniff_binary(data):
+        raise Refused(f"it is {what}, not text - add the article as .txt, Markdown or HTML")
+    if kind == "html":
+        return html_to_text(data)
+    text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise Refused("the file is empty - put the article's text in it")
+    if kind == "markdown":
+        return markdown_to_text(text)
+    return text if text.endswith("\n") else text + "\n"
+
+
+# --- URLs -------------------------------------------------------------------------------
+
+
+def check_address(host: str, address: str, allow_private: bool) -> None:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    if not allow_private and (not ip.is_global or ip.is_multicast):
+        raise Refused(f"{host} is a private or loopback address ({ip}) - only public sites can be fetched "
+                      "(set BOT_ALLOW_PRIVATE_URLS=1 to allow local ones)")
+
+
+def _connection(base, allow_private):
+    class Checked(base):
+        """Checks the address actually connected to, so DNS cannot swap in a private one."""
+
+        def connect(self):
+            try:
+                infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            except socket.gaierror as e:
+                raise Refused(f"cannot find the host {self.host} ({e.strerror})") from None
+            for info in infos:  # before connecting: no request, not even a SYN, to a private host
+                check_address(self.host, info[4][0], allow_private)
+            super().connect()
+            check_address(self.host, self.sock.getpeername()[0], allow_private)
+
+    return Checked
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = 5
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        target = urljoin(req.full_url, headers.get("Location", ""))
+        if urlparse(target).scheme not in ("http", "https"):
+            raise Refused(f"it redirects to {target}, which is not an http(s) URL")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def fetch(url: str, options: FetchOptions) -> tuple[bytes, str, str]:
+    """(body, kind, final URL) of an http(s) URL, within the timeout and size limit."""
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise Refused("only http:// and https:// URLs can be fetched")
+    allow = options.allow_private
+
+    class HTTP(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(_connection(http.client.HTTPConnection, allow), req)
+
+    class HTTPS(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(_connection(http.client.HTTPSConnection, allow), req, context=self._context)
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTP, HTTPS, _Redirects)
+    request = urllib.request.Request(url, headers={"User-Agent": "article-qa-bot (+python -m bot add)"})
+    deadline = time.monotonic() + options.timeout_s
+    try:
+        with opener.open(request, timeout=options.timeout_s) as resp:
+            length = resp.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > options.max_bytes:
+                raise Refused(f"the page is {int(length) / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.1f} MB limit")
+            body = b""
+            while piece := resp.read(65536):
+                body += piece
+                if len(body) > options.max_bytes:
+                    raise Refused(f"the page is over the {options.max_bytes / 1e6:.1f} MB limit")
+                if time.monotonic() > deadline:
+                    raise Refused(f"the download took longer than {options.timeout_s:g} s")
+            ctype = resp.headers.get_content_type()
+            final = resp.geturl()
+    except urllib.error.HTTPError as e:
+        raise Refused(f"the server answered {e.code} {e.reason}") from None
+    except urllib.error.URLError as e:
+        reason = e.reason
+        if isinstance(reason, Refused):
+            raise reason from None
+        raise Refused(f"cannot fetch it ({reason}) - check the address and the network") from None
+    except (TimeoutError, socket.timeout):
+        raise Refused(f"no answer within {options.timeout_s:g} s") from None
+    except (OSError, http.client.HTTPException) as e:
+        raise Refused(f"cannot fetch it ({e.__class__.__name__}: {e})") from None
+    kind = _CONTENT_TYPES.get(ctype)
+    if kind is None:
+        raise Refused(f"it is {ctype}, not an article page (HTML, text or Markdown)")
+    return body, kind, final
+
+
+def url_id(url: str) -> str:
+    """'https://x.org/news/2025/harbour-bridge.html' -> 'harbour-bridge'."""
+    u = urlparse(url)
+    parts = [p for p in u.path.split("/") if p]
+    for part in reversed(parts):
+        stem = slug(part.rsplit(".", 1)[0] if "." in part else part)
+        if stem not in ("index", "article", "amp") and not stem.isdigit():
+            return stem
+    return slug(u.hostname or "article")
+
+
+# --- adding and removing ----------------------------------------------------------------
+
+
+def expand(sources: list[str]) -> list[tuple[str, Path | None]]:
+    """Each source as (label, path); a folder gives its files (hidden ones skipped), a URL no path."""
+    out = []
+    for s in sources:
+        if re.match(r"^[a-z][a-z0-9+.-]*://", s, re.I):
+            out.append((s, None))
+            continue
+        p = Path(s)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts))
+            out.extend((str(f), f) for f in files)
+        else:
+            out.append((s, p))
+    return out
+
+
+def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[str, str]:
+    """(article id, normalised text) of one source, or Refused."""
+    if path is None:
+        data, kind, final = fetch(label, options)
+        return url_id(final), normalise(data, kind)
+    kind = TEXT_SUFFIXES.get(path.suffix.lower())
+    if not path.exists():
+        raise Refused("no such file or folder")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise Refused(f"{size / 1e6:.1f} MB is too large for one article (limit {MAX_BYTES // 2**20} MB)")
+        data = path.read_bytes()
+    except OSError as e:
+        raise Refused(f"cannot read it ({e.strerror}) - check its permissions") from None
+    if kind is None:
+        what = sniff_binary(data)
+        raise Refused((f"it is {what}; " if what else "") + "only .txt, .md and .html articles can be added")
+    return slug(path.stem), normalise(data, kind)
+
+
+def _existing(folder: Path) -> dict[str, Article]:
+    if not folder.is_dir() or not any(folder.glob("*.txt")):
+        return {}
+    return {a.id: a for a in load_articles(folder)}
+
+
+def add(sources: list[str], articles_dir: Path, options: FetchOptions | None = None) -> list[Outcome]:
+    """Add each source to the folder; one Outcome per source, in order."""
+    options = options or FetchOptions.from_env()
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    existing = _existing(articles_dir)
+    by_hash = {a.content_hash: a.id for a in existing.values()}
+    written: dict[str, str] = {}  # id -> source, in this run
+    outcomes = []
+    for label, path in expand(sources):
+        try:
+            article_id, text = read_source(label, path, options)
+            base, n = article_id, 1
+            while article_id in written and written[article_id] != label:
+                n += 1
+                article_id = f"{base}-{n}"
+            try:
+                article = parse_article(text, article_id=article_id)
+            except ArticlesError as e:
+                raise Refused(str(e).split(" - ")[0].replace(f"Article {article_id!r} ", "it ") + " - check the source") from None
+        except Refused as e:
+            outcomes.append(Outcome(label, "refused", detail=str(e)))
+            continue
+        same = by_hash.get(article.content_hash)
+        if same is not None:
+            outcomes.append(Outcome(label, "unchanged", same, "same text already in the folder"))
+            continue
+        status = "replaced" if article_id in existing else "added"
+        target = articles_dir / f"{article_id}.txt"
+        tmp = articles_dir / f".{article_id}.txt.partial"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+        old = existing.get(article_id)
+        if old is not None:
+            by_hash.pop(old.content_hash, None)
+        existing[article_id] = article
+        by_hash[article.content_hash] = article_id
+        written[article_id] = label
+        outcomes.append(Outcome(label, status, article_id, article.title))
+    return outcomes
+
+
+def remove(ids: list[str], articles_dir: Path) -> list[Outcome]:
+    outcomes = []
+    for raw in ids:
+        article_id = raw[:-4] if raw.endswith(".txt") else raw
+        target = articles_dir / f"{article_id}.txt"
+        if "/" in article_id or not target.is_file():
+            known = sorted(p.stem for p in articles_dir.glob("*.txt"))
+            hint = ", ".join(known[:5]) + (" …" if len(known) > 5 else "")
+            outcomes.append(Outcome(raw, "refused", detail=f"no article with that id - the ids are the file names: {hint}"))
+            continue
+        target.unlink()
+        outcomes.append(Outcome(raw, "removed", article_id))
+    return outcomes
+
+
+def run_cli(args) -> int:
+    """`python -m bot add …` / `python -m bot remove …`: one line per source, then re-index."""
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    if args.command == "add":
+        outcomes = add(args.sources, settings.articles_dir)
+    else:
+        outcomes = remove(args.ids, settings.articles_dir)
+    for o in outcomes:
+        print(o.line)
+    changed = any(o.status in ("added", "replaced", "removed") for o in outcomes)
+    if changed and not args.no_index:
+        if not any(settings.articles_dir.glob("*.txt")):
+            print(f"{settings.articles_dir} has no articles left - add one before asking questions")
+        else:
+            from .qa import ArticleQA
+
+            index = ArticleQA(settings).index()
+            print(f"Index ready: {len(index.articles)} article(s), {len(index.chunks)} passages")
+    return 1 if any(o.status == "refused" for o in outcomes) else 0
