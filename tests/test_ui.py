@@ -1,0 +1,329 @@
+"""The UI's pure parts: history handling, rendering, escaping, export and feedback records.
+
+Answers come from the real session pipeline (`qa`) or are built by hand; nothing here
+starts a server (see test_ui_client.py and test_browser.py for that).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bot import render
+from bot.answer import Answer, Citation
+from bot.errors import UsageError
+from bot.feedback import feedback_record, read_feedback, record_feedback
+from bot.ui import NO_EVAL, UNEXPECTED, answer_turn, create_app, evaluation_view, export_files, last_answered
+
+TOMAHAWK = "What is the range of a Tomahawk missile?"
+XSS = "<img src=x onerror=alert(1)>"
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def make_answer(question="Q?", response="It is 995 miles. [1]", *, query=None, notice=None, cited=True) -> dict:
+    text = "Intro. The Tomahawk has a range of 995 miles. More."
+    cites = (Citation(marker=1, chunk_id="c1", article_id="a", article_title="An <b>Article</b>", paragraph=10,
+                      quote="The Tomahawk has a range of 995 miles.", text=text, score=0.8, quote_span=(7, 45)),)
+    return Answer(user_input=question, response=response, abstained=not cited, search_query=query or question,
+                  citations=cites if cited else (), notice=notice, latency_ms={"total": 12.3}).to_dict()
+
+
+def shown_text(markdown: str) -> str:
+    """What a CommonMark renderer shows for `markdown`, as plain text."""
+    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
+    assert "<img" not in rendered and "<a " not in rendered and "<em>" not in rendered and "<h1>" not in rendered
+    inner = rendered.strip().removeprefix("<p>").removesuffix("</p>")
+    return html.unescape(inner)
+
+
+# --- escaping -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    XSS, "**bold** and _it_", "[link](javascript:alert(1))", "# heading", "1. a list", "- a bullet",
+    "`code` ~~gone~~ | a | b |", "a & b &lt; c", "\\ backslash \\*", "$x$ and $$y$$", "![img](x.png)", "> quote",
+])
+def test_escape_md_shows_text_literally(text):
+    assert shown_text(render.escape_md(text)) == text
+
+
+def test_escape_md_makes_control_characters_visible():
+    assert render.escape_md("a\x00b\x07c") == "a\ufffdb\ufffdc"
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("short", 10, "short"),
+    ("x" * 100_000, 5, "xxxxx… (100,000 characters)"),
+    ("", 5, ""),
+])
+def test_clip(text, limit, expected):
+    assert render.clip(text, limit) == expected
+
+
+# --- history and chat messages --------------------------------------------------------
+
+def test_qa_history_keeps_answered_turns_only():
+    turns = [{"question": "Q1?", "answer": make_answer("Q1?", "A1"), "error": None},
+             {"question": "", "answer": None, "error": "The question is empty"},
+             {"question": "Q2?", "answer": make_answer("Q2?", "A2"), "error": None}]
+    assert render.qa_history(turns) == [
+        {"role": "user", "content": "Q1?"}, {"role": "assistant", "content": "A1"},
+        {"role": "user", "content": "Q2?"}, {"role": "assistant", "content": "A2"},
+    ]
+    assert last_answered(turns) == 2
+    assert last_answered(turns[:2]) == 0
+    assert last_answered([]) is None
+
+
+def test_chat_messages_two_per_turn_and_pending_text():
+    turns = [{"question": XSS, "answer": make_answer(XSS), "error": None},
+             {"question": "🙂", "answer": None, "error": "The question has no words in it"},
+             {"question": "Next?", "answer": None, "error": None}]
+    messages = render.chat_messages(turns, pending="It is")
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 3
+    assert shown_text(messages[0]["content"]) == XSS
+    assert messages[3]["content"].startswith("⚠️ The question has no words in it")
+    assert messages[5]["content"] == "It is …"
+    assert render.chat_messages(turns[2:])[1]["content"] == "…"
+
+
+def test_a_huge_question_is_shown_clipped():
+    messages = render.chat_messages([{"question": "y" * 100_000, "answer": None, "error": "too long"}])
+    assert len(messages[0]["content"]) < 400
+    assert "100,000 characters" in messages[0]["content"]
+
+
+def test_answer_markdown_shows_notice_searched_for_and_sources():
+    plain = render.answer_markdown(make_answer("What is its range?", query="What is the range of the Tomahawk?",
+                                               notice="The LLM timed out; this is the extractive answer"))
+    parts = plain.split("\n\n")
+    assert shown_text(parts[0]) == "It is 995 miles. [1]"
+    assert shown_text(parts[1]) == "⚠️ The LLM timed out; this is the extractive answer"
+    assert parts[2] == "*Searched for: What is the range of the Tomahawk?*"
+    assert shown_text(parts[3]) == "Sources: [1] ¶10"
+    same = render.answer_markdown(make_answer("Q?", query="Q?"))
+    assert "Searched for" not in same and "⚠️" not in same
+
+
+# --- the sources panel ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, span, expected", [
+    ("a <b> c", (2, 5), "a <mark>&lt;b&gt;</mark> c"),
+    ("abc", None, "abc"),
+    ("abc", (2, 9), "abc"),  # a span outside the text marks nothing rather than the wrong words
+    ("<x>", (0, 3), "<mark>&lt;x&gt;</mark>"),
+])
+def test_highlight(text, span, expected):
+    assert render.highlight(text, span) == expected
+
+
+def test_sources_html_marks_the_quote_and_escapes_article_text():
+    panel = render.sources_html({"question": "Q?", "answer": make_answer(XSS), "error": None})
+    assert 'data-paragraph="10"' in panel and "¶10" in panel
+    assert "<mark>The Tomahawk has a range of 995 miles.</mark>" in panel
+    assert "An &lt;b&gt;Article&lt;/b&gt;" in panel and "<b>Article" not in panel
+    assert html.escape(XSS) in panel and "<img" not in panel
+    assert "extractive answerer" in panel and "12 ms" in panel
+
+
+def test_sources_html_for_a_refusal_an_error_and_nothing():
+    refusal = make_answer("Capital of France?", "The article doesn't say.", cited=False)
+    assert "the article doesn't say" in render.sources_html({"question": "x", "answer": refusal})
+    assert "not answered" in render.sources_html({"question": "", "answer": None, "error": "empty"})
+    assert "appear here" in render.sources_html(None)
+
+
+def test_sources_html_labels_article_details(qa):
+    answer = qa.ask("Who wrote the article?")
+    panel = render.sources_html({"question": "x", "answer": answer.to_dict()})
+    assert answer.citations[0].paragraph == 0
+    assert "article details" in panel and "<mark>" in panel
+
+
+# --- export ---------------------------------------------------------------------------
+
+ARTICLES = [{"id": "a", "title": "Title <i>", "author": "A. Writer", "published": "1 May 2025", "url": None}]
+
+
+def test_export_json_round_trips_with_citations():
+    turns = [{"question": "Q?", "answer": make_answer(), "error": None},
+             {"question": "", "answer": None, "error": "The question is empty"}]
+    text = render.export_json(turns, ARTICLES, now=NOW)
+    doc = json.loads(text)
+    assert doc["exported_at"] == "2026-01-02T03:04:05+00:00"
+    assert doc["conversation"][0]["answer"]["citations"][0]["quote_span"] == [7, 45]
+    back = render.turns_from_export(text)
+    assert back[0]["answer"]["citations"] == turns[0]["answer"]["citations"]
+    assert back[1] == {"question": "", "answer": None, "error": "The question is empty"}
+    assert render.chat_messages(back) == render.chat_messages(turns)
+
+
+@pytest.mark.parametrize("text", ["not json", "{}", '{"conversation": [{"answer": {}}]}',
+                                  '{"conversation": [{"question": "q", "answer": {"user_input": 1, '
+                                  '"response": "r", "abstained": false}}]}'])
+def test_turns_from_export_rejects_other_files(text):
+    with pytest.raises(ValueError, match="not an exported conversation"):
+        render.turns_from_export(text)
+
+
+def test_export_markdown_lists_each_answer_with_its_passages():
+    turns = [{"question": XSS, "answer": make_answer(XSS, query="rewritten"), "error": None},
+             {"question": "", "answer": None, "error": "The question is empty"}]
+    md = render.export_markdown(turns, ARTICLES, now=NOW)
+    assert md.startswith("# Conversation about “Title &lt;i&gt;”\n")
+    assert "## 1. &lt;img src=x onerror=alert(1)&gt;" in md
+    assert "- [1] ¶10: “The Tomahawk has a range of 995 miles.”" in md
+    assert "  > Intro. The Tomahawk has a range of 995 miles. More." in md
+    assert "*Searched for: rewritten*" in md
+    assert "## 2. \n\n*Not answered: The question is empty*" in md
+
+
+def test_export_files_writes_markdown_and_json(tmp_path):
+    turns = [{"question": "Q?", "answer": make_answer(), "error": None}]
+    md, js = export_files(turns, ARTICLES, tmp_path)
+    assert md.endswith(".md") and js.endswith(".json")
+    assert "¶10" in open(md, encoding="utf-8").read()
+    assert json.load(open(js, encoding="utf-8"))["conversation"][0]["question"] == "Q?"
+
+
+# --- feedback -------------------------------------------------------------------------
+
+def test_feedback_record_has_what_was_rated():
+    answer = make_answer("Q?", query="Q rewritten")
+    record = feedback_record(answer, "down", "  wrong \n paragraph ", now=NOW)
+    assert record == {
+        "time": "2026-01-02T03:04:05+00:00", "rating": "down", "comment": "wrong paragraph",
+        "question": "Q?", "search_query": "Q rewritten", "answer": "It is 995 miles. [1]", "abstained": False,
+        "citations": answer["citations"], "backend": "extractive", "notice": None, "answer_id": None,
+    }
+
+
+def test_feedback_rating_must_be_up_or_down():
+    with pytest.raises(UsageError, match="rating must be one of up, down"):
+        feedback_record(make_answer(), "meh")
+
+
+def test_record_feedback_appends_whole_lines_from_many_threads(tmp_path):
+    path = tmp_path / "deeper" / "feedback.jsonl"
+    comment = "long comment " * 100
+
+    def rate(n):
+        record_feedback(path, feedback_record(make_answer(f"Q{n}?"), "up", comment))
+
+    threads = [threading.Thread(target=rate, args=(n,)) for n in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    records = read_feedback(path)
+    assert sorted(r["question"] for r in records) == sorted(f"Q{n}?" for n in range(40))
+    assert read_feedback(tmp_path / "missing.jsonl") == []
+
+
+# --- answering a turn: streaming, bad input, failures ---------------------------------
+
+def run_turn(qa, message, turns=()):
+    steps = list(answer_turn(qa, message, list(turns)))
+    return steps, steps[-1][0]
+
+
+def test_answer_turn_streams_then_stores_the_answer(qa):
+    steps, turns = run_turn(qa, TOMAHAWK)
+    assert steps[0] == ([{"question": TOMAHAWK, "answer": None, "error": None}], None)
+    partial = [text for _, text in steps if text]
+    assert partial and all(turns[-1]["answer"]["response"].startswith(p) for p in partial)
+    answer = turns[-1]["answer"]
+    assert answer["citations"][0]["paragraph"] == 10 and "[1]" in answer["response"]
+
+
+def test_a_follow_up_uses_the_answered_history(qa):
+    _, turns = run_turn(qa, "Tell me about the Tomahawk missile.")
+    _, turns = run_turn(qa, "", turns)  # a failed turn in between is not history
+    _, turns = run_turn(qa, "What is its range?", turns)
+    answer = turns[-1]["answer"]
+    assert "Tomahawk" in answer["search_query"] and answer["search_query"] != answer["user_input"]
+    assert "995 miles" in answer["response"]
+
+
+@pytest.mark.parametrize("message, says", [
+    ("", "empty"),
+    ("   \n\t ", "empty"),
+    ("why " * 25_000, "limit is 2,000"),
+    ("🙂🚀🙂", "no words"),
+    ("What is\x00 the range?\x1b[31m", "control characters"),
+    (None, "empty"),
+])
+def test_bad_input_becomes_a_message_and_the_session_goes_on(qa, message, says):
+    _, turns = run_turn(qa, message)
+    assert turns[-1]["answer"] is None and says in turns[-1]["error"]
+    assert len(render.chat_messages(turns)[0]["content"]) < 400
+    _, turns = run_turn(qa, TOMAHAWK, turns)
+    assert turns[-1]["answer"]["citations"][0]["paragraph"] == 10
+
+
+class BrokenQA:
+    """Fails the way a bug would: not a BotError."""
+
+    def stream(self, question, history=None):
+        raise RuntimeError("index exploded at 0xdeadbeef")
+        yield  # a generator, like ArticleQA.stream
+
+
+def test_an_unexpected_failure_shows_no_traceback():
+    _, turns = run_turn(BrokenQA(), "Anything?")
+    assert turns[-1]["error"] == UNEXPECTED
+    assert "0xdeadbeef" not in json.dumps(render.chat_messages(turns))
+
+
+# --- the evaluation tab and the app itself --------------------------------------------
+
+def test_evaluation_view_shows_the_latest_run(tmp_path):
+    plot = tmp_path / "recall.png"
+    plot.write_bytes(b"\x89PNG\r\n\x1a\n")
+    seen = []
+
+    def loader(root):
+        seen.append(root)
+        return "## Run 1\nrecall@5 0.97", [str(plot), str(tmp_path / "gone.png")]
+
+    assert evaluation_view(str(tmp_path), loader) == ("## Run 1\nrecall@5 0.97", [str(plot)])
+    assert seen == [str(tmp_path)]
+    assert evaluation_view(str(tmp_path), lambda root: None) == (NO_EVAL, [])
+
+
+def test_evaluation_view_survives_a_broken_report(tmp_path):
+    def loader(root):
+        raise KeyError("summary.json")
+
+    summary, plots = evaluation_view(str(tmp_path), loader)
+    assert "could not be read" in summary and NO_EVAL in summary and plots == []
+
+
+def test_evaluation_view_default_loader_never_raises(tmp_path):
+    summary, plots = evaluation_view(str(tmp_path / "no-runs-here"))
+    assert summary == NO_EVAL and plots == []
+
+
+class UntouchableQA:
+    def __getattr__(self, name):
+        raise AssertionError(f"create_app touched qa.{name} while building the page")
+
+
+def test_create_app_loads_nothing_and_names_the_ask_endpoint():
+    demo = create_app(UntouchableQA())
+    names = [fn.api_name for fn in demo.fns.values()]
+    assert "ask" in names
+
+
+def test_importing_the_app_loads_no_model():
+    code = ("import sys, app, bot.ui; bot.ui.create_app(); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb', 'bot.qa') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+    assert out.stdout.strip() == "[]"
