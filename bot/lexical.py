@@ -28,7 +28,7 @@ STOPWORDS = frozenset(
     why's will with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
     s t d ll re ve tell please""".split()
 )
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")  # letters of any script: "Erdoğan" is one word
 _stemmer = snowballstemmer.stemmer("english")
 
 
