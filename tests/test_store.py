@@ -54,13 +54,18 @@ def collections(client) -> dict[str, int]:
 
 
 def change_article(settings) -> None:
+    """Edit every paragraph (so that no passage's vectors could be reused) and the range figure."""
     path = next(settings.articles_dir.glob("*.txt"))
-    path.write_text(path.read_text(encoding="utf-8").replace("995 miles", "1,000 miles"), encoding="utf-8")
+    raw = path.read_text(encoding="utf-8")
+    (settings.articles_dir.parent / "original.txt.bak").write_text(raw, encoding="utf-8")
+    lines = [x + " Indeed." if len(x) > 60 and not x.startswith(("Published", "Updated")) else x
+             for x in raw.replace("995 miles", "1,000 miles").splitlines()]
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def restore_article(settings) -> None:
     path = next(settings.articles_dir.glob("*.txt"))
-    path.write_text(path.read_text(encoding="utf-8").replace("1,000 miles", "995 miles"), encoding="utf-8")
+    path.write_text((settings.articles_dir.parent / "original.txt.bak").read_text(encoding="utf-8"), encoding="utf-8")
 
 
 @pytest.fixture
