@@ -117,6 +117,7 @@ class Index:
     fingerprint: str
     embedder: Embedder
     vocabulary: frozenset[str] = frozenset()  # every word of the articles, lower-cased
+    server_url: str | None = None  # BOT_CHROMA_URL, when the vectors live on a server
 
     def __post_init__(self):
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -130,7 +131,7 @@ class Index:
         try:
             res = self.chunks_col.query(query_embeddings=[query_vec.tolist()], n_results=n, where=where, include=["distances"])
         except Exception as e:
-            raise StoreError(f"The vector store failed to answer ({e.__class__.__name__}: {e}) - run `python -m bot index --rebuild`") from None
+            raise self._failed(e) from None
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
@@ -144,7 +145,10 @@ class Index:
                 missing.append(cid)
         if missing:
             ids = [f"{cid}:{i}" for cid in missing for i in range(len(self.chunks[cid].sentences))]
-            res = self.sentences_col.get(ids=ids, include=["embeddings"])
+            try:
+                res = self.sentences_col.get(ids=ids, include=["embeddings"])
+            except Exception as e:
+                raise self._failed(e) from None
             found = dict(zip(res["ids"], res["embeddings"]))
             for cid in missing:
                 rows = [found.get(f"{cid}:{i}") for i in range(len(self.chunks[cid].sentences))]
@@ -154,6 +158,13 @@ class Index:
             while len(self._sentence_cache) > 4096:
                 self._sentence_cache.popitem(last=False)
         return out
+
+
+    def _failed(self, e: Exception) -> StoreError:
+        if self.server_url:
+            return StoreError(f"The Chroma server at {self.server_url} stopped answering ({e.__class__.__name__}) - "
+                              "restart it (`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL")
+        return StoreError(f"The vector store failed to answer ({e.__class__.__name__}: {e}) - run `python -m bot index --rebuild`")
 
 
 def _complete_builds(client) -> dict[str, object]:
@@ -190,7 +201,8 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
                 why = "building the index" if not existing else "the articles, model or chunker changed: rebuilding"
             if progress:
                 print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
-            _build(client, name, fp, articles, chunks, embedder, progress)
+            previous = None if rebuild else _reusable(client, existing, name, embedder)
+            _build(client, name, fp, articles, chunks, embedder, progress, previous)
             for old in existing:
                 if old != name:
                     _drop(client, old)
@@ -208,6 +220,7 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
         fingerprint=fp,
         embedder=embedder,
         vocabulary=vocabulary,
+        server_url=settings.chroma_url,
     )
 
 
@@ -216,7 +229,41 @@ def _lexical_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
 
 
-def _build(client, name, fp, articles, chunks, embedder, progress) -> None:
+def _reusable(client, existing: dict, name: str, embedder: Embedder):
+    """A complete earlier build with the same model and chunker: its vectors can be copied,
+    so adding one article to a large archive embeds only that article."""
+    for other, col in existing.items():
+        meta = col.metadata or {}
+        if (other != name and meta.get("complete") and meta.get("embedding_model") == embedder.model_id
+                and meta.get("chunker_version") == CHUNKER_VERSION):
+            with contextlib.suppress(Exception):
+                return col, client.get_collection(other + SENTENCE_SUFFIX)
+    return None
+
+
+def _vectors(batch: list[Chunk], embedder: Embedder, previous) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Chunk and sentence vectors: copied from `previous` when it has the chunk (the same
+    id is the same text and span), embedded otherwise."""
+    known: dict[str, tuple] = {}
+    if previous is not None:
+        col, scol = previous
+        got = col.get(ids=[c.id for c in batch], include=["embeddings"])
+        chunk_vecs = dict(zip(got["ids"], got["embeddings"]))
+        want = [f"{c.id}:{j}" for c in batch if c.id in chunk_vecs for j in range(len(c.sentences))]
+        sgot = scol.get(ids=want, include=["embeddings"]) if want else {"ids": [], "embeddings": []}
+        rows_of = dict(zip(sgot["ids"], sgot["embeddings"]))
+        for c in batch:
+            rows = [rows_of.get(f"{c.id}:{j}") for j in range(len(c.sentences))]
+            if c.id in chunk_vecs and all(r is not None for r in rows):
+                known[c.id] = (np.asarray(chunk_vecs[c.id], np.float32), np.asarray(rows, np.float32))
+    todo = [c for c in batch if c.id not in known]
+    if todo:
+        vecs, sentence_vecs = embedder.embed_chunks(todo)
+        known.update({c.id: (v, sv) for c, v, sv in zip(todo, vecs, sentence_vecs)})
+    return np.stack([known[c.id][0] for c in batch]), [known[c.id][1] for c in batch]
+
+
+def _build(client, name, fp, articles, chunks, embedder, progress, previous=None) -> None:
     from tqdm import tqdm
 
     _drop(client, name)
@@ -230,7 +277,7 @@ def _build(client, name, fp, articles, chunks, embedder, progress) -> None:
     bar = tqdm(total=len(chunks), desc="Embedding passages", unit="passage", disable=not progress, file=sys.stderr)
     for i in range(0, len(chunks), BATCH):
         batch = chunks[i : i + BATCH]
-        vecs, sentence_vecs = embedder.embed_chunks(batch)
+        vecs, sentence_vecs = _vectors(batch, embedder, previous)
         col.add(
             ids=[c.id for c in batch],
             embeddings=vecs,
