@@ -22,8 +22,10 @@ from .errors import BotError, UsageError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # exit 2 with one line, like every other usage error
-        self.print_usage(sys.stderr)
-        raise SystemExit(f"error: {message} - see `python -m bot {self.prog.split()[-1]} --help`")
+        # SystemExit("text") would exit 1, and the usage block made it several lines.
+        command = " ".join(["python -m bot", *self.prog.split()[1:], "--help"])  # prog: "bot" or "bot ask"
+        print(f"error: {message} - see `{command}`", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def build_parser() -> argparse.ArgumentParser:
