@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .errors import ArticlesError
+from .errors import ArticlesError, ArticlesFolderError
 
 ARTICLE_SUFFIXES = (".txt",)
 
@@ -224,11 +224,11 @@ def load_article(path: Path) -> Article:
 def load_articles(folder: Path) -> list[Article]:
     """Every article file in `folder`, sorted by name."""
     if not folder.is_dir():
-        raise ArticlesError(
+        raise ArticlesFolderError(
             f"Articles folder {folder} does not exist - create it and put the article .txt files in it, "
             "or set BOT_ARTICLES_DIR to the folder that has them"
         )
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file())
     if not paths:
-        raise ArticlesError(f"Articles folder {folder} has no .txt articles - add one (see index/articles/ in the repo)")
+        raise ArticlesFolderError(f"Articles folder {folder} has no .txt articles - add one (see index/articles/ in the repo)")
     return [load_article(p) for p in paths]

@@ -38,3 +38,11 @@ class LLMError(BotError):
 
 class ConfigError(UsageError):
     """A configuration variable has a value the bot cannot use."""
+
+
+class ArticlesFolderError(ArticlesError, ConfigError):
+    """The articles folder setting names no folder of articles: a usage error (exit 2)."""
+
+
+class IndexFolderError(StoreError, ConfigError):
+    """The index folder setting names something that is not an index folder: a usage error (exit 2)."""

@@ -26,7 +26,7 @@ import numpy as np
 from .article import Article, load_articles
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
-from .errors import StoreError
+from .errors import IndexFolderError, StoreError
 from .lexical import BM25, words
 
 PREFIX = "bot-chunks-"
@@ -71,9 +71,9 @@ def connect(index_dir: Path, chroma_url: str | None = None):
             ) from None
         return client
     if index_dir.exists() and not index_dir.is_dir():
-        raise StoreError(f"Index path {index_dir} is a file, not a folder - remove it or set BOT_INDEX_DIR to a folder")
+        raise IndexFolderError(f"Index path {index_dir} is a file, not a folder - remove it or set BOT_INDEX_DIR to a folder")
     if index_dir.is_dir() and any(index_dir.iterdir()) and not (index_dir / "chroma.sqlite3").exists():
-        raise StoreError(
+        raise IndexFolderError(
             f"{index_dir} is not an index folder (it has files but no chroma.sqlite3) - set BOT_INDEX_DIR to an "
             "empty or new folder, or move those files away"
         )
