@@ -49,7 +49,7 @@ def normalize_answer(text: str) -> str:
     'tomahawk missiles'
     """
     text = _MARKER.sub(" ", text.lower())
-    text = "".join(" " if ch in string.punctuation or unicodedata.category(ch).startswith("P") else ch for ch in text)
+    text = "".join(ch for ch in text if ch not in string.punctuation and not unicodedata.category(ch).startswith("P"))
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
@@ -213,13 +213,16 @@ def refusal_scores(abstained: bool, answerable: bool) -> dict[str, float]:
 
 
 def threshold_sweep(confidences, answerable, thresholds=None) -> list[dict]:
-    """Refuse when confidence < t, for each t: the refusal rates and the decision
-    accuracy (answerable answered + unanswerable refused, over all questions).
+    """Refuse when confidence < t, for each t: the refusal rates (None without questions
+    of that kind) and the decision accuracy (answerable answered + unanswerable refused,
+    over all questions).
 
     >>> threshold_sweep([0.1, 0.5], [False, True], [0.3])[0]["accuracy"]
     1.0
     """
     conf, ans = np.asarray(confidences, float), np.asarray(answerable, bool)
+    if len(conf) == 0:
+        return []
     if thresholds is None:
         thresholds = np.round(np.arange(0, 1.0001, 0.01), 2)
     rows = []
@@ -227,9 +230,9 @@ def threshold_sweep(confidences, answerable, thresholds=None) -> list[dict]:
         refused = conf < t
         rows.append({
             "threshold": float(t),
-            "false_refusal_rate": round(float(refused[ans].mean()), 4) if ans.any() else 0.0,
-            "correct_refusal_rate": round(float(refused[~ans].mean()), 4) if (~ans).any() else 0.0,
-            "accuracy": round(float(np.mean(np.where(ans, ~refused, refused))), 4) if len(conf) else 0.0,
+            "false_refusal_rate": round(float(refused[ans].mean()), 4) if ans.any() else None,
+            "correct_refusal_rate": round(float(refused[~ans].mean()), 4) if (~ans).any() else None,
+            "accuracy": round(float(np.mean(np.where(ans, ~refused, refused))), 4),
         })
     return rows
 
@@ -239,9 +242,9 @@ def best_threshold(rows: list[dict], max_false_refusal: float = 0.05) -> dict:
     fewer false refusals, then the lower threshold); and the calibration rule of the
     README: the highest threshold keeping false refusals at or under `max_false_refusal`."""
     if not rows:
-        return {"best": None, "best_accuracy": None, "calibrated": None}
-    best = max(rows, key=lambda r: (r["accuracy"], -r["false_refusal_rate"], -r["threshold"]))
-    within = [r for r in rows if r["false_refusal_rate"] <= max_false_refusal]
+        return {"best": None, "best_accuracy": None, "calibrated": None, "max_false_refusal": max_false_refusal}
+    best = max(rows, key=lambda r: (r["accuracy"], -(r["false_refusal_rate"] or 0.0), -r["threshold"]))
+    within = [r for r in rows if (r["false_refusal_rate"] or 0.0) <= max_false_refusal]
     return {
         "best": best["threshold"], "best_accuracy": best["accuracy"],
         "calibrated": max(within, key=lambda r: r["threshold"])["threshold"] if within else None,

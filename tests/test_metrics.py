@@ -1,0 +1,219 @@
+"""Metric functions against hand-computed cases, refusals and empty answers included."""
+
+import json
+import math
+import re
+import string
+
+import pytest
+
+from bot import metrics as M
+
+PASSAGE = "Trump will meet Putin in Budapest. The two leaders spoke for two hours on Thursday."
+
+
+def squad_normalize(s):
+    """The official SQuAD v1.1/v2.0 evaluation script's normalize_answer, verbatim in logic."""
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in set(string.punctuation))
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+@pytest.mark.parametrize("text", ["The Cat!", "An apple a day", "Don't stop", "  spaced   out ", "", "a", "3,350 ERAMs."])
+def test_normalize_answer_matches_the_squad_script_on_ascii(text):
+    assert M.normalize_answer(text) == squad_normalize(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("“Budapest” [1]…", "budapest"),
+    ("Zelenskyy’s visit [12]", "zelenskyys visit"),
+    ("— the end —", "end"),
+])
+def test_normalize_answer_drops_markers_and_unicode_punctuation(text, expected):
+    assert M.normalize_answer(text) == expected
+
+
+@pytest.mark.parametrize("prediction, references, expected", [
+    ("Budapest", ["In Budapest, Hungary", "Budapest"], 1.0),
+    ("the Budapest. [1]", ["Budapest"], 1.0),
+    ("Vienna", ["Budapest"], 0.0),
+    ("", ["Budapest"], 0.0),
+    ("Budapest", [], 0.0),
+])
+def test_exact_match(prediction, references, expected):
+    assert M.exact_match(prediction, references) == expected
+
+
+@pytest.mark.parametrize("prediction, references, expected", [
+    ("in Budapest", ["Budapest, Hungary"], 0.5),  # 1 common of 2 and 2: p = r = 1/2
+    ("Putin initiated the call [1]", ["Putin"], 0.5),  # p = 1/3, r = 1: 2·(1/3)/(4/3)
+    ("Putin", ["Vladimir Putin", "Putin"], 1.0),  # the best reference counts
+    ("Putin", ["Vladimir Putin"], 0.6667),
+    ("", ["Budapest"], 0.0),
+    ("Budapest", [], 0.0),
+    ("Budapest", [""], 0.0),
+])
+def test_token_f1(prediction, references, expected):
+    assert M.token_f1(prediction, references) == expected
+
+
+@pytest.mark.parametrize("prediction, references, expected", [
+    ("Putin initiated the call [1]", ["Vladimir Putin"], 0.5),
+    ("Putin initiated the call [1]", ["Vladimir Putin", "Putin"], 1.0),
+    ("very good", ["very very good"], 0.6667),  # repeated reference tokens count each time
+    ("", ["Budapest"], 0.0),
+    ("Budapest", ["", "the"], 0.0),  # references with no tokens give no credit
+])
+def test_answer_recall(prediction, references, expected):
+    assert M.answer_recall(prediction, references) == expected
+
+
+class C:
+    def __init__(self, id, start, end):
+        self.id, self.start, self.end = id, start, end
+
+
+def test_gold_chunks_maps_spans_onto_overlapping_chunks_only():
+    chunks = [C("a", 0, 6), C("b", 7, 20), C("c", 20, 30)]
+    assert M.gold_chunks([(5, 12), (20, 21), (6, 7)], chunks) == [{"a", "b"}, {"c"}, set()]
+
+
+def test_retrieval_scores_hand_computed():
+    s = M.retrieval_scores(["x", "a", "y", "b", "z"], [{"a"}, {"b"}])
+    assert [s["hit@1"], s["recall@1"], s["mrr@1"], s["ndcg@1"]] == [0.0, 0.0, 0.0, 0.0]
+    ideal = 1 + 1 / math.log2(3)
+    assert [s["hit@3"], s["recall@3"], s["mrr@3"]] == [1.0, 0.5, 0.5]
+    assert s["ndcg@3"] == round((1 / math.log2(3)) / ideal, 4) == 0.3869
+    assert [s["hit@5"], s["recall@5"], s["mrr@5"]] == [1.0, 1.0, 0.5]
+    assert s["ndcg@5"] == round((1 / math.log2(3) + 1 / math.log2(5)) / ideal, 4) == 0.6509
+
+
+def test_a_span_straddling_two_chunks_is_recalled_by_either():
+    s = M.retrieval_scores(["b", "q"], [{"a", "b"}])
+    assert (s["recall@1"], s["hit@1"], s["ndcg@1"]) == (1.0, 1.0, 1.0)
+    assert s["ndcg@3"] == round(1 / (1 + 1 / math.log2(3)), 4)  # two relevant chunks, one retrieved
+
+
+@pytest.mark.parametrize("ranked", [[], ["x", "y"]])
+def test_retrieval_scores_are_zero_when_nothing_relevant_is_retrieved(ranked):
+    assert set(M.retrieval_scores(ranked, [{"a"}]).values()) == {0.0}
+
+
+def test_duplicate_retrieved_ids_count_once():
+    assert M.retrieval_scores(["x", "x", "a"], [{"a"}])["mrr@3"] == 0.5
+
+
+def cite(marker=1, text=PASSAGE, quote="Trump will meet Putin in Budapest.", chunk_id="c1"):
+    return {"marker": marker, "chunk_id": chunk_id, "text": text, "quote": quote}
+
+
+def test_claims_attach_markers_after_the_full_stop_to_the_sentence_before():
+    assert M.claims("Trump will meet Putin. [1] They spoke for two hours [2]. So it is.") == [
+        ("Trump will meet Putin.", [1]), ("They spoke for two hours.", [2])]
+
+
+def test_extractive_style_answers_are_faithful_by_construction():
+    # What citations.compose writes: verbatim sentences, each followed by its marker, a
+    # long one cut with " …", two non-adjacent sentences quoted joined by " … ".
+    response = "Trump will meet Putin in Budapest. [1] The two leaders spoke for two hours …  [1]"
+    quote = "Trump will meet Putin in Budapest. … The two leaders spoke for two hours on Thursday."
+    scores = M.grounding_scores(response, [cite(quote=quote)], known_chunk_ids={"c1"})
+    assert scores == {"faithfulness": 1.0, "citation_validity": 1.0, "citation_precision": 1.0, "citation_recall": 1.0}
+
+
+@pytest.mark.parametrize("response, citations, expected", [
+    # a claim the cited passage does not hold
+    ("Hungary has ten million people [1].", [cite()], (0.0, 1.0, 0.0, 1.0)),
+    # the right words but a number the passage never states
+    ("Trump will meet Putin in Budapest in 2026 [1].", [cite()], (0.0, 1.0, 0.0, 1.0)),
+    # a marker naming no citation
+    ("Trump will meet Putin in Budapest [2].", [cite()], (0.0, 0.0, 0.0, 0.0)),
+    # a citation whose quote is not in its passage
+    ("Trump will meet Putin in Budapest [1].", [cite(quote="Putin will visit Vienna.")], (0.0, 0.0, 0.0, 0.0)),
+    # an uncited sentence held by a passage the answer cites; the other one cited
+    ("Trump will meet Putin in Budapest. The leaders spoke for two hours [1].", [cite()], (1.0, 1.0, 1.0, 0.5)),
+    # no marker at all: nothing to validate is not valid
+    ("Trump will meet Putin in Budapest.", [], (0.0, 0.0, 0.0, 0.0)),
+    # an empty answer that is not a refusal supports nothing
+    ("", [cite()], (0.0, 0.0, 0.0, 0.0)),
+])
+def test_grounding_scores_hand_computed(response, citations, expected):
+    s = M.grounding_scores(response, citations)
+    assert (s["faithfulness"], s["citation_validity"], s["citation_precision"], s["citation_recall"]) == expected
+
+
+def test_citation_of_a_chunk_missing_from_the_index_is_invalid():
+    s = M.grounding_scores("Trump will meet Putin in Budapest [1].", [cite(chunk_id="gone")], known_chunk_ids={"c1"})
+    assert s["citation_validity"] == 0.0
+
+
+@pytest.mark.parametrize("citations, expected", [([cite(chunk_id="a")], 1.0), ([cite(chunk_id="z")], 0.0), ([], 0.0)])
+def test_gold_hit(citations, expected):
+    assert M.gold_hit(citations, [{"a", "b"}]) == expected
+
+
+@pytest.mark.parametrize("abstained, answerable, expected", [
+    (True, False, {"correct_refusal_rate": 1.0}),
+    (False, False, {"correct_refusal_rate": 0.0}),
+    (True, True, {"false_refusal_rate": 1.0, "answer_rate": 0.0}),
+    (False, True, {"false_refusal_rate": 0.0, "answer_rate": 1.0}),
+])
+def test_refusal_scores(abstained, answerable, expected):
+    assert M.refusal_scores(abstained, answerable) == expected
+
+
+def test_threshold_sweep_and_best_threshold_hand_computed():
+    rows = M.threshold_sweep([0.0, 0.2, 0.4, 0.6], [False, False, True, True])
+    by_t = {r["threshold"]: r for r in rows}
+    assert by_t[0.0] == {"threshold": 0.0, "false_refusal_rate": 0.0, "correct_refusal_rate": 0.0, "accuracy": 0.5}
+    assert by_t[0.3] == {"threshold": 0.3, "false_refusal_rate": 0.0, "correct_refusal_rate": 1.0, "accuracy": 1.0}
+    assert by_t[0.5] == {"threshold": 0.5, "false_refusal_rate": 0.5, "correct_refusal_rate": 1.0, "accuracy": 0.75}
+    best = M.best_threshold(rows)
+    assert (best["best"], best["best_accuracy"], best["calibrated"]) == (0.21, 1.0, 0.4)
+
+
+def test_threshold_sweep_without_unanswerable_questions_reports_none_not_zero():
+    rows = M.threshold_sweep([0.5], [True], [0.3])
+    assert rows == [{"threshold": 0.3, "false_refusal_rate": 0.0, "correct_refusal_rate": None, "accuracy": 1.0}]
+    assert M.threshold_sweep([], []) == []
+    assert M.best_threshold([])["best"] is None
+
+
+@pytest.mark.parametrize("values, q, expected", [([1, 2, 3, 4], 50, 2.5), ([1, 2, 3, 4], 95, 3.85), ([7], 95, 7.0), ([], 50, None)])
+def test_percentile(values, q, expected):
+    assert M.percentile(values, q) == expected
+
+
+def test_latency_summary_counts_each_stage_on_its_own():
+    s = M.latency_summary([{"retrieve": 1.0, "total": 3.0}, {"retrieve": 3.0, "answer": 2.0, "total": 5.0}])
+    assert s["retrieve"] == {"p50": 2.0, "p95": 2.9, "max": 3.0, "n": 2}
+    assert s["answer"] == {"p50": 2.0, "p95": 2.0, "max": 2.0, "n": 1}
+
+
+def test_bootstrap_interval_is_deterministic_and_holds_the_mean():
+    values = [0, 1, 1, 0, 1, 1, 1, 0, 1, 1]
+    lo, hi = M.bootstrap_ci(values)
+    assert M.bootstrap_ci(values) == [lo, hi]
+    assert lo < 0.7 < hi and 0 <= lo and hi <= 1
+    assert M.bootstrap_ci([0.5, 0.5]) == [0.5, 0.5]
+
+
+def test_summarize_of_nothing_is_null_not_nan():
+    s = M.summarize([])
+    assert s == {"value": None, "n": 0, "ci95": None}
+    json.dumps(s, allow_nan=False)  # raises on NaN
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("qid", ["q001", "q003", "q005", "q038"])
+def test_real_extractive_answers_are_faithful_and_validly_cited(qa, qid):
+    from bot.dataset import load_dataset
+    from conftest import EVAL_DIR
+
+    examples, _ = load_dataset(EVAL_DIR / "article.jsonl")
+    ex = next(e for e in examples if e.id == qid)
+    answer = qa.ask(ex.user_input, list(ex.history)).to_dict()
+    assert not answer["abstained"]
+    scores = M.grounding_scores(answer["response"], answer["citations"], qa.index().chunks.keys())
+    assert scores == {"faithfulness": 1.0, "citation_validity": 1.0, "citation_precision": 1.0, "citation_recall": 1.0}
