@@ -13,17 +13,26 @@ from pathlib import Path
 from .errors import BotError, UsageError
 
 
-def _parse(line: str, n: int) -> tuple[str, str, list]:
+def _parse(line: str, n: int) -> dict:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise UsageError(f"line {n} is not valid JSON ({e.msg}) - fix that line") from None
     if not isinstance(obj, dict):
         raise UsageError(f'line {n} is not a JSON object - write {{"id": ..., "user_input": ...}}')
+    return obj
+
+
+def _record_id(obj: dict, n: int) -> str:
+    """The line's own id, so that even its error record can be matched: {"id": 7} -> '7'."""
+    return f"line{n}" if obj.get("id") is None else str(obj["id"])
+
+
+def _question(obj: dict, n: int) -> tuple[str, list]:
     question = obj.get("user_input", obj.get("question"))
     if not isinstance(question, str):
         raise UsageError(f'line {n} has no "user_input" (or "question") text - add it')
-    return str(obj.get("id", f"line{n}")), question, obj.get("history") or []
+    return question, obj.get("history") or []
 
 
 def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None = None) -> int:
@@ -42,7 +51,9 @@ def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None 
                 continue
             record_id = f"line{n}"
             try:
-                record_id, question, history = _parse(line, n)
+                obj = _parse(line, n)
+                record_id = _record_id(obj, n)
+                question, history = _question(obj, n)
                 record = qa.ask(question, history, id=record_id, article_id=article_id).to_dict()
                 answered += 1
             except BotError as e:
