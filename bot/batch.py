@@ -43,7 +43,12 @@ def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None 
         raise UsageError(f"Batch file {in_path} does not exist - check the path") from None
     except UnicodeDecodeError:
         raise UsageError(f"Batch file {in_path} is not UTF-8 text - save it as UTF-8 JSON lines") from None
-    out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
+    except OSError as e:  # a folder, no permission
+        raise UsageError(f"Cannot read batch file {in_path} ({e.strerror}) - pass a readable JSON-lines file") from None
+    try:
+        out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
+    except OSError as e:
+        raise UsageError(f"Cannot write {out_path} ({e.strerror}) - check that its folder exists and is writable") from None
     failed = answered = 0
     try:
         for n, line in enumerate(lines, start=1):
