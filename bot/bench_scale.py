@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import random
 import shutil
@@ -84,7 +85,7 @@ def synthetic_articles(n: int, seed: int = 7) -> list[SyntheticArticle]:
         day = rng.randint(1, 28)
         text = (f"{title}\n\nBy {rng.choice(people)}\nPublished On: {day} {rng.choice(_MONTHS)} 2025\n\n"
                 + "\n\n".join(paragraphs) + "\n")
-        out.append(SyntheticArticle(f"synthetic-{i:05d}", text, tuple(questions)))
+        out.append(SyntheticArticle(f"synthetic-{i:05d}", text, tuple(dict.fromkeys(questions))))
     return out
 
 
@@ -167,7 +168,7 @@ def disk_mb(path: Path) -> float:
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile: percentile([1, 2, 3, 4], 50) -> 2."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 @dataclass

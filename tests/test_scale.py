@@ -1,0 +1,62 @@
+"""The scale bench: its synthetic archive, and a small run in both store modes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from bot.article import parse_article
+from bot.bench_scale import percentile, parse_sizes, run_scale, synthetic_articles
+from bot.chunking import chunk_article
+from bot.cli import main
+
+
+def test_the_synthetic_archive_is_seeded_and_has_about_15_passages_per_article():
+    a, b = synthetic_articles(30, seed=3), synthetic_articles(30, seed=3)
+    assert [x.text for x in a] == [x.text for x in b]
+    assert [x.text for x in a] != [x.text for x in synthetic_articles(30, seed=4)]
+    for art in a:
+        parsed = parse_article(art.text, art.id)
+        assert len(chunk_article(parsed)) == 15
+        assert parsed.author and parsed.published
+        assert len(set(art.questions)) == len(art.questions) >= 40
+    assert len({x.id for x in a}) == 30
+
+
+@pytest.mark.parametrize("values, q, expected", [([1, 2, 3, 4], 50, 2), ([5], 95, 5), (list(range(1, 101)), 95, 95)])
+def test_percentile_is_nearest_rank(values, q, expected):
+    assert percentile(values, q) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [("1,100,1000", [1, 100, 1000]), ("100, 1", [1, 100]), ("5,5", [5])])
+def test_parse_sizes(raw, expected):
+    assert parse_sizes(raw) == expected
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--sizes", "1,ten"], "--sizes '1,ten' must be article counts separated by commas, like 1,100,1000"),
+    (["--sizes", "0"], "--sizes '0' must be positive article counts, like 1,100,1000"),
+    (["--modes", "cloud"], "--modes 'cloud' must be embedded, server or embedded,server"),
+])
+def test_bad_scale_flags_exit_2_with_the_fix(argv, message, capsys):
+    assert main(["bench", "--scale", *argv]) == 2
+    assert capsys.readouterr().err.strip().endswith(message)
+
+
+@pytest.mark.slow
+def test_the_scale_bench_runs_small_sizes_in_both_modes(embedder):
+    out = io.StringIO()
+    rows = run_scale([1, 8], ["embedded", "server"], embedder=embedder, isolate=False, queries=12, out=out)
+    assert [(r.mode, r.articles, r.chunks) for r in rows] == [
+        ("embedded", 1, 15), ("embedded", 8, 120), ("server", 1, 15), ("server", 8, 120)]
+    for r in rows:
+        assert r.index_per_s > 0 and r.encode_per_s > 0 and 0 < r.p50_ms <= r.p95_ms
+        assert r.hit_rate >= 0.75, r  # the questions' own article is retrieved
+        assert r.rss_mb > 100 and r.disk_mb > 0
+        assert (r.server_rss_mb is not None) == (r.mode == "server")
+    assert [r.p50_ratio for r in rows if r.articles == 1] == [1.0, 1.0]
+    assert rows[1].disk_mb > rows[0].disk_mb
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and all(len(line.split()) == 13 for line in lines)
+    assert lines[2].startswith("server           1      15 ")
