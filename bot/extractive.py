@@ -25,8 +25,9 @@ W_SENTENCE, W_PASSAGE, W_LEXICAL = 0.5, 0.2, 0.3
 # questions at or under 5% (0.29 on tests/eval/article.jsonl: 71% of unanswerable refused).
 ABSTAIN_THRESHOLD = 0.29
 MAX_WORDS = 60
-SECOND_MARGIN = 0.06
-W_ENTITY = 0.4  # how much a sentence loses for each of the question's names it lacks  # a second sentence is added only when it scores this close to the best
+SECOND_MARGIN = 0.15  # a second sentence must score at least this close to the best
+MIN_GAIN = 0.25  # ... and cover this share of the question's term weight that the first lacks
+W_ENTITY = 0.4  # how much a sentence loses for each of the question's names it lacks
 
 _NUMBER = r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?|first|second|third|once|twice)\b"
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -100,6 +101,7 @@ class Scored:
     end: int
     score: float
     vector: np.ndarray
+    terms: frozenset = frozenset()  # the question's terms this sentence contains
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
             lexical = sum(w for t, w in weights.items() if t in present) / total
             score = W_SENTENCE * float(sims[i]) + W_PASSAGE * passage_sim + W_LEXICAL * lexical
             score *= 1 - W_ENTITY * (1 - entity_coverage(names, text, chunk.text))
-            scored.append(Scored(doc.id, i, s, e, score, vectors[doc.id][i]))
+            scored.append(Scored(doc.id, i, s, e, score, vectors[doc.id][i], frozenset(qterms & present)))
     if not scored:
         return Extract((), 0.0, f"no passage states a {kind}")
     scored.sort(key=lambda x: -x.score)
@@ -168,12 +170,32 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
     if best.score < threshold:
         return Extract((), best.score, "the evidence is too weak")
     chosen = [best]
+    covered = set(best.terms)
+    text_of = lambda c: index.articles[index.chunks[c.chunk_id].article_id].text[c.start : c.end]  # noqa: E731
+    # A second sentence only when it answers a part of the question the first leaves
+    # out (its terms carry at least MIN_GAIN of the question's weight) and scores near it.
     for other in scored[1:]:
         if other.score < best.score - SECOND_MARGIN:
             break
-        n_words = sum(len(index.articles[index.chunks[c.chunk_id].article_id].text[c.start:c.end].split()) for c in chosen)
-        extra = len(index.articles[index.chunks[other.chunk_id].article_id].text[other.start:other.end].split())
-        if float(other.vector @ best.vector) < 0.8 and n_words + extra <= MAX_WORDS:
+        gain = sum(weights[t] for t in other.terms - covered) / total
+        n_words = len(text_of(best).split()) + len(text_of(other).split())
+        if gain >= MIN_GAIN and float(other.vector @ best.vector) < 0.9 and n_words <= MAX_WORDS:
             chosen.append(other)
             break
-    return Extract(tuple(chosen), best.score)
+    return Extract(tuple(_with_antecedent(c, index) for c in chosen), best.score)
+
+
+_DANGLING = re.compile(r"^\W*(?:he|she|they|it|this|that|these|those)\b|[,\"”]\s*(?:he|she|they) (?:said|added|says)\b", re.I)
+
+
+def _with_antecedent(s: Scored, index) -> Scored:
+    """A sentence that leans on the one before ("…," she said.) is quoted with it, so
+    the answer says who; only within the same passage."""
+    chunk = index.chunks[s.chunk_id]
+    text = index.articles[chunk.article_id].text
+    if s.index == 0 or not _DANGLING.search(text[s.start : s.end]):
+        return s
+    prev_start, _ = chunk.sentences[s.index - 1]
+    if len(text[prev_start : s.end].split()) > MAX_WORDS:
+        return s
+    return Scored(s.chunk_id, s.index - 1, prev_start, s.end, s.score, s.vector, s.terms)
