@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.article import clean_line, load_article, load_articles, parse_article, to_iso
-from bot.errors import ArticlesError
+from bot.errors import ArticlesError, ArticlesFolderError, ConfigError
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
 SEED_PATH = next(SEED_ARTICLES.glob("*.txt"))
@@ -255,8 +255,10 @@ def test_metadata_only_file(tmp_path):
 
 def test_missing_folder(tmp_path):
     folder = tmp_path / "nowhere"
-    with pytest.raises(ArticlesError) as e:
+    with pytest.raises(ArticlesFolderError) as e:
         load_articles(folder)
+    assert isinstance(e.value, ArticlesError) and isinstance(e.value, ConfigError)
+    assert e.value.exit_code == 2  # the setting points at the wrong place: a usage error
     assert str(e.value) == (
         f"Articles folder {folder} does not exist - create it and put the article .txt files in it, "
         "or set BOT_ARTICLES_DIR to the folder that has them"
@@ -266,8 +268,9 @@ def test_missing_folder(tmp_path):
 def test_folder_without_txt(tmp_path):
     (tmp_path / "notes.md").write_text("# not an article")
     (tmp_path / "sub.txt").mkdir()  # a folder named like an article is not one
-    with pytest.raises(ArticlesError) as e:
+    with pytest.raises(ArticlesFolderError) as e:
         load_articles(tmp_path)
+    assert e.value.exit_code == 2
     assert str(e.value) == f"Articles folder {tmp_path} has no .txt articles - add one (see index/articles/ in the repo)"
 
 
@@ -276,6 +279,7 @@ def test_non_utf8_file(tmp_path):
     path.write_bytes("Caf\u00e9 Title\nA paragraph about caf\u00e9s.\n".encode("latin-1"))
     with pytest.raises(ArticlesError) as e:
         load_articles(tmp_path)
+    assert e.value.exit_code == 1  # the file itself is broken, not the setting
     assert str(e.value) == f"{path} is not UTF-8 text - save it as UTF-8 and index again"
 
 

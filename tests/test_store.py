@@ -11,7 +11,7 @@ import pytest
 from bot import store
 from bot.article import load_articles
 from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
-from bot.errors import ModelError, StoreError
+from bot.errors import IndexFolderError, ModelError, StoreError
 from bot.store import PREFIX, SENTENCE_SUFFIX, connect, fingerprint, open_index
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
@@ -220,8 +220,9 @@ def test_a_foreign_folder_is_refused(make_settings, embedder):
     settings = make_settings()
     settings.index_dir.mkdir()
     (settings.index_dir / "holiday.jpg").write_bytes(b"\xff\xd8")
-    with pytest.raises(StoreError) as e:
+    with pytest.raises(IndexFolderError) as e:
         open_index(settings, embedder)
+    assert isinstance(e.value, StoreError) and e.value.exit_code == 2
     assert str(e.value) == (
         f"{settings.index_dir} is not an index folder (it has files but no chroma.sqlite3) - set BOT_INDEX_DIR to an "
         "empty or new folder, or move those files away"
@@ -232,7 +233,7 @@ def test_a_foreign_folder_is_refused(make_settings, embedder):
 def test_a_file_instead_of_a_folder_is_refused(tmp_path):
     path = tmp_path / "chroma"
     path.write_text("not a folder")
-    with pytest.raises(StoreError) as e:
+    with pytest.raises(IndexFolderError) as e:
         connect(path)
     assert str(e.value) == f"Index path {path} is a file, not a folder - remove it or set BOT_INDEX_DIR to a folder"
 
@@ -243,6 +244,7 @@ def test_a_corrupt_index_names_the_rebuild_and_the_rebuild_recovers(make_setting
     (settings.index_dir / "chroma.sqlite3").write_bytes(b"this is not a database\x00" * 200)
     with pytest.raises(StoreError) as e:
         open_index(settings, embedder)
+    assert not isinstance(e.value, IndexFolderError) and e.value.exit_code == 1
     assert re.fullmatch(
         rf"Index at {re.escape(str(settings.index_dir))} is corrupt or from an incompatible version \(\w+\) - "
         r"run `python -m bot index --rebuild`",
