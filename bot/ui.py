@@ -195,6 +195,10 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
                 render.sources_html(turns[current] if current is not None else None),
                 f"Loaded a conversation of {len(turns)} question(s).")
 
+    def show_evaluation():
+        summary, plots = evaluation_view(eval_root)
+        return summary, gr.Gallery(value=plots or None, visible=bool(plots))
+
     with gr.Blocks(title="Ask the article") as demo:
         turns = gr.State([])
         current = gr.State(None)
@@ -231,7 +235,7 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
                         rated = gr.Markdown("", elem_id="rated")
             with gr.Tab("Evaluation", id="eval-tab") as eval_tab:
                 eval_md = gr.Markdown(elem_id="eval-summary")
-                eval_plots = gr.Gallery(label="Plots", columns=2, height="auto", elem_id="eval-plots")
+                eval_plots = gr.Gallery(label="Plots", columns=2, height="auto", visible=False, elem_id="eval-plots")
 
         demo.load(on_load, None, [header, status, chatbot, box], api_visibility="private")
         chat_io = dict(inputs=[box, turns], outputs=[chatbot, turns, current, sources, box],
@@ -247,7 +251,7 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
         clear_btn.click(clear, None, cleared, api_visibility="private")
         chatbot.clear(clear, None, cleared, api_visibility="private")  # the chat's own 🗑 forgets the turns too
         upload.upload(load_conversation, [upload], [chatbot, turns, current, sources, note], api_visibility="private")
-        eval_tab.select(lambda: evaluation_view(eval_root), None, [eval_md, eval_plots], api_visibility="private")
+        eval_tab.select(show_evaluation, None, [eval_md, eval_plots], api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
 
