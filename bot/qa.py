@@ -79,8 +79,13 @@ class ArticleQA:
         """Yield the response text as it grows, then the finished `Answer` as the last item.
 
         The extractive answer is ready at once and is streamed word by word; an LLM
-        backend streams its tokens through the same path.
+        backend streams its verified sentences through the same path.
         """
+        if self.settings.llm != "extractive":
+            from .generate import stream
+
+            yield from stream(self, question, history, article_id=article_id)
+            return
         answer = self.ask(question, history, article_id=article_id)
         words = answer.response.split(" ")
         for n in range(1, len(words)):
@@ -88,6 +93,10 @@ class ArticleQA:
         yield answer
 
     def ask(self, question, history=None, *, id: str | None = None, article_id: str | None = None) -> Answer:
+        if self.settings.llm != "extractive":
+            from .generate import answer
+
+            return answer(self, question, history, id=id, article_id=article_id)
         t0 = time.perf_counter()
         question = check_question(question)
         history = check_history(history)
