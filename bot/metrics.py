@@ -126,19 +126,26 @@ def retrieval_scores(ranked_ids, gold: list[set[str]], ks=KS) -> dict[str, float
 # --- grounding: faithfulness and citations ------------------------------------------
 
 def claims(response: str) -> list[tuple[str, list[int]]]:
-    """The response's sentences that assert something, each with the markers it carries.
-    Markers after a full stop belong to the sentence before it.
+    """The response's sentences that assert something, each with the markers citing it.
+    Markers after a full stop belong to the sentence before it, and a marker covers the
+    unmarked sentences since the previous marker (a quoted run "A. B. [1]" cites both).
 
-    >>> claims("It is in Budapest. [1] Rubio meets them [2]. So it is.")
-    [('It is in Budapest.', [1]), ('Rubio meets them.', [2])]
+    >>> claims("It is in Budapest. [1] Rubio will go. He meets them [2]. So it is. Hungary hosts.")
+    [('It is in Budapest.', [1]), ('Rubio will go.', [2]), ('He meets them.', [2]), ('Hungary hosts.', [])]
     """
     text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m[2]}{m[1]}", " ".join(response.split()))
-    out = []
+    out, run = [], []
     for s, e in split_sentences(text):
         sentence = text[s:e]
         plain = re.sub(r"\s*\[\d{1,3}\]", "", sentence).strip()
+        markers = [int(n) for n in _MARKER.findall(sentence)]
         if set(terms(plain)) - _META:
-            out.append((plain, [int(n) for n in _MARKER.findall(sentence)]))
+            out.append((plain, markers))
+            run.append(len(out) - 1)
+        if markers:
+            for i in run:
+                out[i] = (out[i][0], markers)
+            run = []
     return out
 
 
@@ -164,7 +171,8 @@ def grounding_scores(response: str, citations: list[dict], known_chunk_ids=None)
     """Faithfulness and citation validity, precision and recall of one answered response.
 
     - faithfulness: share of claim sentences supported by a passage they cite (an uncited
-      sentence may be supported by any passage the answer cites);
+      sentence may be supported by any passage the answer cites); see `claims` for which
+      markers cite a sentence;
     - citation_validity: share of [n] markers naming a citation whose quote lies in its
       passage (`quote_in_passage`) (and whose chunk is in the index, when `known_chunk_ids` is given);
     - citation_precision: share of (sentence, marker) pairs whose passage supports the sentence;

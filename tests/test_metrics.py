@@ -108,9 +108,19 @@ def cite(marker=1, text=PASSAGE, quote="Trump will meet Putin in Budapest.", chu
     return {"marker": marker, "chunk_id": chunk_id, "text": text, "quote": quote}
 
 
-def test_claims_attach_markers_after_the_full_stop_to_the_sentence_before():
-    assert M.claims("Trump will meet Putin. [1] They spoke for two hours [2]. So it is.") == [
-        ("Trump will meet Putin.", [1]), ("They spoke for two hours.", [2])]
+@pytest.mark.parametrize("response, expected", [
+    # markers after the full stop belong to the sentence before; a sentence asserting nothing is no claim
+    ("Trump will meet Putin. [1] They spoke for two hours [2]. So it is.",
+     [("Trump will meet Putin.", [1]), ("They spoke for two hours.", [2])]),
+    # a marker closing a quoted run cites the whole run
+    ('Zelenskyy hopes for peace. "It is sure to work," he said. [1]',
+     [("Zelenskyy hopes for peace.", [1]), ('"It is sure to work," he said.', [1])]),
+    # a sentence after the last marker is uncited
+    ("Trump will meet Putin [1]. Hungary hosts.", [("Trump will meet Putin.", [1]), ("Hungary hosts.", [])]),
+    ("", []),
+])
+def test_claims_and_the_markers_citing_them(response, expected):
+    assert M.claims(response) == expected
 
 
 def test_extractive_style_answers_are_faithful_by_construction():
@@ -132,7 +142,9 @@ def test_extractive_style_answers_are_faithful_by_construction():
     # a citation whose quote is not in its passage
     ("Trump will meet Putin in Budapest [1].", [cite(quote="Putin will visit Vienna.")], (0.0, 0.0, 0.0, 0.0)),
     # an uncited sentence held by a passage the answer cites; the other one cited
-    ("Trump will meet Putin in Budapest. The leaders spoke for two hours [1].", [cite()], (1.0, 1.0, 1.0, 0.5)),
+    ("The leaders spoke for two hours [1]. Trump will meet Putin in Budapest.", [cite()], (1.0, 1.0, 1.0, 0.5)),
+    # a run closed by one marker: both sentences cited, one unsupported
+    ("Trump will meet Putin in Budapest. Hungary has ten million people [1].", [cite()], (0.5, 1.0, 0.5, 1.0)),
     # no marker at all: nothing to validate is not valid
     ("Trump will meet Putin in Budapest.", [], (0.0, 0.0, 0.0, 0.0)),
     # an empty answer that is not a refusal supports nothing
@@ -206,7 +218,7 @@ def test_summarize_of_nothing_is_null_not_nan():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("qid", ["q001", "q003", "q005", "q038"])
+@pytest.mark.parametrize("qid", ["q001", "q003", "q005", "q025", "q038"])
 def test_real_extractive_answers_are_faithful_and_validly_cited(qa, qid):
     from bot.dataset import load_dataset
     from conftest import EVAL_DIR
