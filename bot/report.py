@@ -86,6 +86,8 @@ def plot_metrics(summary: dict, path: Path) -> None:
     err = [[v - lo for v, (lo, _) in zip(values, cis)], [hi - v for v, (_, hi) in zip(values, cis)]]
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(names) + 1.2))
     ax.barh(range(len(names)), values, xerr=err, capsize=2, color="#4c72b0")
+    for i, v in enumerate(values):
+        ax.text(0.01, i, f"{v:.3f}", va="center", fontsize=6, color="white" if v > 0.08 else "black")
     ax.set_yticks(range(len(names)), [f"{n} (n={summary['metrics'][n]['n']})" for n in names], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.05)
@@ -119,16 +121,20 @@ def plot_sweep(summary: dict, path: Path) -> None:
 
 
 def plot_latency(records: list[dict], path: Path) -> None:
+    """One histogram per stage: the stages differ by orders of magnitude."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for stage in ("retrieve", "answer", "total"):
+    stages = ("retrieve", "answer", "total")
+    fig, axes = plt.subplots(len(stages), 1, figsize=(6, 5))
+    for ax, stage in zip(axes, stages):
         values = [r["latency_ms"][stage] for r in records if r.get("latency_ms", {}).get(stage) is not None]
         if values:
-            ax.hist(values, bins=20, alpha=0.5, label=f"{stage} (n={len(values)})")
-    ax.set_xlabel("milliseconds (after a warm-up)")
-    ax.set_ylabel("questions")
-    ax.legend(fontsize=7)
-    ax.set_title("Latency per stage")
+            ax.hist(values, bins=20, color="#4c72b0")
+            p95 = M.percentile(values, 95)
+            ax.axvline(p95, color="red", linestyle="--", label=f"p95 {p95:.1f} ms")
+            ax.legend(fontsize=7)
+        ax.set_ylabel(f"{stage}\n(n={len(values)})", fontsize=8)
+    axes[-1].set_xlabel("milliseconds per question (after a warm-up)")
+    axes[0].set_title("Latency per stage")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
