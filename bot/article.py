@@ -96,6 +96,15 @@ def to_iso(stamp: str | None) -> str | None:
     return when.isoformat()
 
 
+def _is_meta_value(key: str, value: str) -> bool:
+    """A byline or date, not a body sentence that happens to start like one:
+    'Updated 17 October 2025' is metadata, 'Updated figures show growth.' is text."""
+    if key == "author":  # a few names ("Jane Doe Jr.", "Jane Doe (Reuters)"), not a sentence
+        n = len(value.split())
+        return n <= 8 and not (n > 3 and value.endswith((".", "!", "?")))
+    return any(c.isdigit() for c in value)  # a date or a time
+
+
 def _is_boilerplate(line: str, title: str | None) -> bool:
     if title and _norm(line) == _norm(title):
         return True
@@ -138,7 +147,7 @@ def parse_article(raw: str, article_id: str = "article", url: str | None = None)
     for line in lines:
         for key, pattern in (("updated", _UPDATED), ("author", _PUBLISHED_BY), ("published", _PUBLISHED_ON)):
             m = pattern.match(line)
-            if m and len(line) < 120:
+            if m and len(line) < 120 and _is_meta_value(key, m["v"].strip()):
                 meta.setdefault(key, m["v"].strip())
                 break
         else:
