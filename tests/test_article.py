@@ -287,3 +287,34 @@ def test_articles_are_loaded_in_name_order(tmp_path):
     (tmp_path / "b.txt").write_text("Second Title\nBody of b.")
     (tmp_path / "a.TXT").write_text("First Title\nBody of a.")
     assert [a.id for a in load_articles(tmp_path)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Updated figures show the economy grew by five percent.",
+        "Reported by local media, the strike hit a power plant in the night.",
+        "Reported by our correspondents in the field today.",
+        "Published on: the same day as the summit",
+    ],
+)
+def test_body_sentences_that_start_like_metadata_stay_text(line):
+    a = parse_article(f"A Title\nFirst paragraph here.\n{line}\nLast paragraph.", "x")
+    assert (a.author, a.updated, a.published) == (None, None, None)
+    assert a.paragraph_text(2) == line
+
+
+@pytest.mark.parametrize(
+    "line, field, value",
+    [
+        ("Published By : Jane Doe Jr.", "author", "Jane Doe Jr."),
+        ("Written by Jane Doe (Reuters)", "author", "Jane Doe (Reuters)"),
+        ("Updated: 3 May 2024 at 10:00 UTC", "updated", "3 May 2024 at 10:00 UTC"),
+        ("Last updated on 3 May 2024", "updated", "3 May 2024"),
+        ("Published On: 1 May 2024 at 09:30 IST", "published", "1 May 2024 at 09:30 IST"),
+    ],
+)
+def test_metadata_lines(line, field, value):
+    a = parse_article(f"A Title\nFirst paragraph here.\n{line}\nLast paragraph.", "x")
+    assert getattr(a, field) == value
+    assert line not in a.text and len(a.paragraphs) == 3
