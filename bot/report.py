@@ -25,12 +25,17 @@ def _cell(entry: dict) -> str:
     return "–" if entry["value"] is None else f"{entry['value']:.3f} (n={entry['n']})"
 
 
+def _commit(commit: str | None) -> str:
+    """'0f069fc76fe2b536…+dirty' -> '0f069fc76fe2+dirty'"""
+    return "?" if not commit else commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
 def format_summary(summary: dict) -> str:
     """The run as Markdown: what was measured, every metric, latency, the threshold sweep."""
     d = summary["dataset"]
     lines = [
         f"**{d['path']}**: {d['questions']} questions ({d['answerable']} answerable, {d['unanswerable']} unanswerable), "
-        f"backend `{summary['backend']}`, commit `{(summary.get('git_commit') or '?')[:12]}`, {summary['created']}",
+        f"backend `{summary['backend']}`, commit `{_commit(summary.get('git_commit'))}`, {summary['created']}",
         "",
         "| metric | value | 95% CI | n | answerable | unanswerable |",
         "|---|---:|---:|---:|---:|---:|",
