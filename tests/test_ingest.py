@@ -110,6 +110,16 @@ def test_markdown_without_front_matter_takes_its_title_from_the_first_heading(tm
     assert article.paragraph_text(1) == "Dockers returned to work on Tuesday after a deal."
 
 
+def test_an_html_page_in_the_charset_it_declares_is_decoded(tmp_path):
+    page = ("<html><head><meta charset='iso-8859-1'><title>Caf\u00e9 Closes</title></head><body><article>"
+            "<h1>Caf\u00e9 Closes</h1><p>The caf\u00e9 in the old town closed on Monday after forty years, its owner "
+            "said.</p><p>Regulars gathered outside the caf\u00e9 to say goodbye.</p></article></body></html>")
+    (tmp_path / "cafe.html").write_bytes(page.encode("latin-1"))
+    add([str(tmp_path / "cafe.html")], tmp_path / "articles")
+    (article,) = load_articles(tmp_path / "articles")
+    assert article.title == "Caf\u00e9 Closes" and "The caf\u00e9 in the old town" in article.text
+
+
 def test_the_seed_text_is_kept_as_written_so_its_chunk_ids_do_not_change(sources, tmp_path):
     add([str(sources / SEED.name)], tmp_path / "articles")
     assert (tmp_path / "articles" / SEED.name).read_text().rstrip() == SEED.read_text().rstrip()
