@@ -292,7 +292,9 @@ def run_scale(sizes: list[int], modes: list[str], *, embedder=None, isolate: boo
                     row = Row(**json.loads(done.stdout.strip().splitlines()[-1]))
                 else:
                     row = build(mode, n, embedder, workdir, seed=seed)
-                print(f"  built {mode} {n} article(s): {row.chunks} passages at {row.index_per_s:.0f}/s", file=sys.stderr)
+                print(f"  built {mode} {n} article(s): {row.chunks} passages, {row.index_per_s:.1f}/s indexed vs "
+                      f"{row.encode_per_s:.1f}/s raw encode; RSS {row.rss_mb:.0f} MB, disk {row.disk_mb:.1f} MB",
+                      file=sys.stderr, flush=True)
                 rows.append(row)
                 workdirs.append(workdir)
             time_questions(rows, workdirs, embedder, queries=queries, seed=seed)
