@@ -305,4 +305,7 @@ def run_cli(args) -> int:
     print(f"\nWrote {out}/results.jsonl, summary.json and report.md")
     for miss in misses:
         print(f"FAIL: {miss}", file=sys.stderr)
+    if not misses and (gates or args.max_p95_ms is not None or args.max_drop is not None):
+        print(f"All gates met ({len(gates)} metric floors" + (", p95 latency" if args.max_p95_ms is not None else "")
+              + (", max drop" if args.max_drop is not None else "") + ").")
     return 1 if misses else 0

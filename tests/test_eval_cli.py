@@ -126,6 +126,7 @@ def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, datas
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "| hit@5 | 1.000 | 1.000 | +0.000 |" in out.out
+    assert "All gates met (2 metric floors, p95 latency, max drop)." in out.out
     assert not list((tmp_path / "run").glob("*.png")) and "![" not in (tmp_path / "run" / "report.md").read_text()
 
 
