@@ -22,9 +22,14 @@ run: setup
 index: setup
 	$(PY) -m bot index
 
+# Gates just under the measured figures of the default backend on the dev set
+# (see README, Evaluation): a drop in answer quality fails the tests.
+EVAL_GATES := hit@1=0.79,hit@5=0.96,recall@5=0.95,mrr@5=0.86,ndcg@5=0.87,f1=0.29,answer_recall=0.71,citation_gold_hit=0.84,faithfulness=0.99,citation_validity=0.99,citation_precision=0.99,citation_recall=0.99,correct_refusal_rate=0.75,answer_rate=0.96
+
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 test: setup
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-ms 5000
 
 eval: setup
 	$(PY) -m bot eval tests/eval/article.jsonl
