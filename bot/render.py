@@ -124,7 +124,19 @@ def highlight(text: str, span) -> str:
     return f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
 
 
-BACKEND_NAMES = {"extractive": "the extractive answerer (quotes the article, no language model)"}
+BACKEND_NAMES = {
+    "extractive": "the extractive answerer (quotes the article, no language model)",
+    "openai": "a language model through an OpenAI-compatible API",
+    "huggingface": "a language model on Hugging Face",
+    "llamacpp": "a local language model (llama.cpp)",
+}
+
+
+def backend_name(backend: str) -> str:
+    """'openai:gpt-4o-mini' -> 'a language model through an OpenAI-compatible API (gpt-4o-mini)'."""
+    kind, _, model = (backend or "extractive").partition(":")
+    name = BACKEND_NAMES.get(kind, kind)
+    return f"{name} ({model})" if model else name
 
 
 def sources_html(turn: dict | None) -> str:
@@ -141,7 +153,7 @@ def sources_html(turn: dict | None) -> str:
     backend = a.get("backend") or "extractive"
     total = (a.get("latency_ms") or {}).get("total")
     timing = f" in {total:.0f} ms" if isinstance(total, (int, float)) else ""
-    out.append(f'<p class="sources-backend">Answered by {e(BACKEND_NAMES.get(backend, backend))}{timing}.</p>')
+    out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
     if a.get("notice"):
         out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
     if a.get("abstained") or not a.get("citations"):

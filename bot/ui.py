@@ -29,6 +29,7 @@ QUEUE_SIZE = 256
 LOADING = "⏳ Loading the article index and the embedding model…"
 NO_EVAL = "No evaluation run yet - run `python -m bot eval tests/eval/article.jsonl`"
 UNEXPECTED = "Something went wrong on our side while answering - please ask again."
+UNEXPECTED_LOAD = "The article index could not be loaded - see the server log, then reload the page."
 EXAMPLES = {
     "2025-10-17-trump-putin-budapest": [
         "Where will Trump and Putin meet?",
@@ -139,7 +140,10 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
             articles = list(pipeline.index().articles.values())
         except BotError as e:
             return gr.skip(), f"⚠️ {render.escape_md(str(e))}", gr.skip(), gr.Textbox(interactive=True)
-        backend = render.BACKEND_NAMES.get(pipeline.settings.llm, pipeline.settings.llm)
+        except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the trace
+            log.exception("warm-up failed")
+            return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.Textbox(interactive=True)
+        backend = render.backend_name(pipeline.settings.llm)
         ready = f"✅ Ready - answers come from {render.escape_md(backend)}, each with its sources."
         examples = [{"text": q} for q in examples_for(articles)]
         return render.article_header(articles), ready, gr.Chatbot(examples=examples), gr.Textbox(interactive=True)
@@ -179,7 +183,10 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
     def export(turns):
         if not turns:
             return gr.File(value=None, visible=False), "Nothing to export yet - ask a question first."
-        articles = render.article_meta(get_qa().index().articles.values())
+        try:
+            articles = render.article_meta(get_qa().index().articles.values())
+        except BotError as e:
+            return gr.skip(), f"⚠️ {render.escape_md(str(e))}"
         return gr.File(value=export_files(turns, articles), visible=True), "Conversation exported: Markdown and JSON."
 
     def clear():

@@ -275,6 +275,36 @@ class BrokenQA:
         yield  # a generator, like ArticleQA.stream
 
 
+class StreamingQA:
+    """Streams like an LLM backend: growing text, then an Answer that fell back with a notice."""
+
+    def stream(self, question, history=None):
+        yield "The Tomahawk"
+        yield "The Tomahawk has a range"
+        yield Answer(user_input=question, response="The Tomahawk has a range of 995 miles. [1]", abstained=False,
+                     backend="openai", notice="The language model timed out - this answer is extractive")
+
+
+def test_streamed_tokens_show_as_they_come_and_the_notice_stays():
+    steps, turns = run_turn(StreamingQA(), "Range?")
+    shown = [render.chat_messages(t, pending)[-1]["content"] for t, pending in steps]
+    assert shown[1:3] == ["The Tomahawk …", "The Tomahawk has a range …"]
+    assert "⚠️ The language model timed out" in shown[-1]
+    panel = render.sources_html(turns[-1])
+    assert "OpenAI-compatible" in panel and "timed out" in panel
+
+
+@pytest.mark.parametrize("backend, name", [
+    ("extractive", "the extractive answerer (quotes the article, no language model)"),
+    ("llamacpp", "a local language model (llama.cpp)"),
+    ("openai:gpt-4o-mini", "a language model through an OpenAI-compatible API (gpt-4o-mini)"),
+    ("somethingnew", "somethingnew"),
+    ("", "the extractive answerer (quotes the article, no language model)"),
+])
+def test_backend_name(backend, name):
+    assert render.backend_name(backend) == name
+
+
 def test_an_unexpected_failure_shows_no_traceback():
     _, turns = run_turn(BrokenQA(), "Anything?")
     assert turns[-1]["error"] == UNEXPECTED
