@@ -196,13 +196,13 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
     question, history = check_question(question), check_history(history)
     index, settings = qa.index(), qa.settings
     timeout_s = settings.llm_timeout_s
-    deadline = time.monotonic() + timeout_s
     query, notice, latency = rewrite(question, history, qa._people), None, {}
     backend = settings.llm if settings.llm != "extractive" else getattr(model, "_llm_type", "llm")
     try:
-        model = model or chat_model(settings)
+        model = model or chat_model(settings)  # built (and a local model loaded) once, outside the budget
     except BotError as e:
         notice = str(e)
+    deadline = time.monotonic() + timeout_s
     if model is not None and history and needs_condense(question, history, qa._people):
         t = time.perf_counter()
         chain = _messages("condense") | model | StrOutputParser()

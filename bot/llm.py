@@ -12,6 +12,7 @@ itself, within one time budget for the whole answer, and never retries 400/401.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,6 +23,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 MAX_TOKENS = 300  # an answer is one to three sentences; this bounds the cost of a rambling model
 LLAMACPP_CONTEXT = 4096  # five passages of about 100 words, the prompt and the answer fit with room to spare
@@ -85,7 +88,7 @@ def _huggingface(settings):
     if not settings.llm_model and not settings.llm_base_url:
         raise ConfigError(
             "BOT_LLM=huggingface needs BOT_LLM_MODEL - set it to a model id served by Hugging Face Inference, "
-            "e.g. HuggingFaceTB/SmolLM3-3B (or BOT_LLM_BASE_URL to your own endpoint)"
+            "e.g. Qwen/Qwen2.5-7B-Instruct (or BOT_LLM_BASE_URL to your own endpoint)"
         )
     if not token and not settings.llm_base_url:
         raise ConfigError(
@@ -96,6 +99,7 @@ def _huggingface(settings):
         from langchain_huggingface import ChatHuggingFace, HuggingFaceEndpoint
     except ImportError:
         raise ConfigError("BOT_LLM=huggingface needs langchain-huggingface - pip install langchain-huggingface") from None
+    _allow_inference_calls()
     where = {"endpoint_url": settings.llm_base_url} if settings.llm_base_url else {"repo_id": settings.llm_model}
     endpoint = HuggingFaceEndpoint(
         **where,
@@ -106,6 +110,18 @@ def _huggingface(settings):
         timeout=settings.llm_timeout_s,
     )
     return ChatHuggingFace(llm=endpoint, model_id=settings.llm_model or settings.llm_base_url, max_tokens=MAX_TOKENS)
+
+
+def _allow_inference_calls() -> None:
+    """Lift huggingface_hub's offline switch for this process. The embedder sets
+    HF_HUB_OFFLINE=1 so that no weights download; huggingface_hub reads it once at import
+    and then refuses every request, inference calls included. The embedding model still
+    loads from its bundled path (sha256-checked), so lifting the switch downloads nothing."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        log.info("BOT_LLM=huggingface: allowing Hugging Face Inference calls (HF_HUB_OFFLINE lifted)")
+        constants.HF_HUB_OFFLINE = False
 
 
 def smollm2_gguf() -> Path | None:
@@ -139,7 +155,12 @@ def _llamacpp(settings):
         )
     if not path.is_file():
         raise ConfigError(f"BOT_LLM_MODEL={path} is not a file - set it to the path of a .gguf model")
-    return LlamaCppChat(model_path=str(path))
+    model = LlamaCppChat(model_path=str(path))
+    try:
+        model._model()  # load now: the first question's time budget is for answering
+    except (ValueError, RuntimeError) as e:
+        raise ConfigError(f"BOT_LLM_MODEL={path} could not be loaded by llama.cpp ({e}) - is it a GGUF model?") from None
+    return model
 
 
 class LlamaCppChat(BaseChatModel):

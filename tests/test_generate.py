@@ -181,7 +181,7 @@ def test_a_model_slower_than_the_budget_falls_back_in_time(qa):
     slow = pipeline(qa, llm_timeout_s=0.5)
     started = time.perf_counter()
     _, answer = run(slow, WHERE, SlowModel(messages=iter([GOOD]), delay=2.0))
-    assert time.perf_counter() - started < 1.5
+    assert time.perf_counter() - started < 2.0  # the budget and retrieval; 22 s if the reply were awaited
     assert answer.backend == "extractive" and answer.citations
     assert answer.notice == ("The language model did not answer within 0.5 s; "
                              "showing the quoted answer from the article instead.")
@@ -211,7 +211,10 @@ def test_backend_configuration_errors_name_the_fix(make_settings, changes, messa
         chat_model(make_settings(**changes))
 
 
-def test_backends_are_built_from_settings_without_network(make_settings):
+def test_backends_are_built_from_settings_without_network(make_settings, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)  # the HF backend lifts it
     openai = chat_model(make_settings(llm="openai", llm_model="m", llm_base_url="http://127.0.0.1:9/v1",
                                       llm_timeout_s=7.0))
     assert (openai.model_name, openai.openai_api_base, openai.request_timeout, openai.max_retries) == (
