@@ -31,6 +31,7 @@ from .lexical import BM25, words
 
 PREFIX = "bot-chunks-"
 SENTENCE_SUFFIX = "-sentences"
+STAGING = "-next"
 BATCH = 64
 
 
@@ -202,7 +203,12 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
             if progress:
                 print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
             previous = None if rebuild else _reusable(client, existing, name, embedder)
-            _build(client, name, fp, articles, chunks, embedder, progress, previous)
+            # Rebuilding a complete build (--rebuild, same articles) must not drop it first:
+            # build under a staging name and swap at the end.
+            target = name + STAGING if col is not None and meta.get("complete") else name
+            _build(client, target, fp, articles, chunks, embedder, progress, previous)
+            if target != name:
+                _swap(client, target, name)
             for old in existing:
                 if old != name:
                     _drop(client, old)
@@ -293,6 +299,14 @@ def _build(client, name, fp, articles, chunks, embedder, progress, previous=None
         bar.update(len(batch))
     bar.close()
     col.modify(metadata={**meta, "complete": True})
+
+
+def _swap(client, staging: str, name: str) -> None:
+    """Put a complete staging build in the place of `name`. The chunk collection, which
+    carries the `complete` mark, is renamed last: cut short, the next open rebuilds."""
+    _drop(client, name)
+    client.get_collection(staging + SENTENCE_SUFFIX).modify(name=name + SENTENCE_SUFFIX)
+    client.get_collection(staging).modify(name=name)
 
 
 def _drop(client, name: str) -> None:
