@@ -213,6 +213,23 @@ def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder,
     assert done.chunks_col.metadata["complete"] is True
 
 
+def test_an_interrupted_forced_rebuild_leaves_the_previous_index_serving(built, embedder, monkeypatch):
+    settings, old = built
+    before = collections(old.client)
+    monkeypatch.setattr(store, "BATCH", 4)
+    with pytest.raises(PowerCut):
+        open_index(settings, FailingEmbedder(embedder, ok_batches=1), rebuild=True, progress=False)
+    # The rebuild went to a staging build beside the serving one, which is untouched.
+    name = PREFIX + old.fingerprint[:32]
+    first_four = sum(len(c.sentences) for c in list(old.chunks.values())[:4])
+    assert collections(old.client) == before | {name + store.STAGING: 4, name + store.STAGING + SENTENCE_SUFFIX: first_four}
+    assert open_index(settings, embedder, build=False).fingerprint == old.fingerprint
+    # A rebuild that completes swaps the staging build in and leaves nothing else behind.
+    again = open_index(settings, embedder, rebuild=True, progress=False)
+    assert collections(again.client) == before
+    assert again.chunks_col.metadata["complete"] is True
+
+
 # --- broken folders ------------------------------------------------------------------
 
 
