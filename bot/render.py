@@ -99,7 +99,8 @@ def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
     """
     messages = []
     for n, turn in enumerate(turns):
-        messages.append({"role": "user", "content": escape_md(clip(turn["question"]))})
+        shown = escape_md(clip(turn["question"])) if turn["question"].strip() else "*(empty message)*"
+        messages.append({"role": "user", "content": shown})
         if turn.get("answer"):
             content = answer_markdown(turn["answer"])
         elif turn.get("error"):

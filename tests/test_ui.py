@@ -91,6 +91,8 @@ def test_chat_messages_two_per_turn_and_pending_text():
     assert messages[3]["content"].startswith("⚠️ The question has no words in it")
     assert messages[5]["content"] == "It is …"
     assert render.chat_messages(turns[2:])[1]["content"] == "…"
+    assert render.chat_messages([{"question": " \n", "answer": None, "error": "empty"}])[0]["content"] == \
+        "*(empty message)*"
 
 
 def test_a_huge_question_is_shown_clipped():
