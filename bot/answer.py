@@ -41,7 +41,8 @@ class Answer:
     confidence: float | None = None  # the evidence score the abstention threshold is applied to
 
     def to_dict(self) -> dict:
-        """The JSON contract of ../shared/DESIGN.md (plus `confidence`)."""
+        """The JSON contract of ../shared/DESIGN.md, plus `confidence` and, per citation,
+        `quote_span` (where the quote sits in the passage) and `published` (its article's date)."""
         return {
             "id": self.id,
             "user_input": self.user_input,
@@ -49,7 +50,7 @@ class Answer:
             "response": self.response,
             "abstained": self.abstained,
             "citations": [
-                {k: v for k, v in asdict(c).items() if k not in ("quote_span", "published")}
+                {k: v for k, v in asdict(c).items() if k != "quote_span"}
                 | {"quote_span": list(c.quote_span) if c.quote_span else None}
                 for c in self.citations
             ],
@@ -71,6 +72,7 @@ class Answer:
                 article_title=c.get("article_title", ""), paragraph=c["paragraph"], quote=c["quote"],
                 text=c["text"], score=c.get("score", 0.0),
                 quote_span=tuple(c["quote_span"]) if c.get("quote_span") else None,
+                published=c.get("published"),
             )
             for c in d.get("citations", [])
         )

@@ -58,7 +58,6 @@ class ArticleQA:
                     from .retrieval import HybridRetriever
                     from .store import open_index
 
-                    self.embedder.start()  # load the model while the index opens
                     index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
                     self._people = person_names(a.text for a in index.articles.values())
                     self._retriever = HybridRetriever(index=index, k=self.settings.top_k)

@@ -180,6 +180,7 @@ def _complete_builds(client) -> dict[str, object]:
 def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: bool = False, progress: bool = True) -> Index:
     """Open the current build, building it first when it is missing or stale."""
     articles = load_articles(settings.articles_dir)
+    embedder.start()  # the articles are readable: load the model while the index opens
     chunks = [c for a in articles for c in chunk_article(a)]
     fp = fingerprint(articles, embedder.model_id)
     name = PREFIX + fp[:32]

@@ -14,8 +14,10 @@ from bot.errors import QuestionError
 # The keys DESIGN.md names, plus `confidence` (the score the abstention threshold is applied to).
 ANSWER_KEYS = {"id", "user_input", "search_query", "response", "abstained", "citations", "retrieved_contexts",
                "retrieved_context_ids", "retrieval_scores", "backend", "notice", "latency_ms", "confidence"}
-# DESIGN.md's citation keys, plus `quote_span` (where the quote sits in `text`, for highlighting).
-CITATION_KEYS = {"marker", "chunk_id", "article_id", "article_title", "paragraph", "quote", "text", "score", "quote_span"}
+# DESIGN.md's citation keys, plus `quote_span` (where the quote sits in `text`, for highlighting)
+# and `published` (the date of the cited article, which several articles make necessary).
+CITATION_KEYS = {"marker", "chunk_id", "article_id", "article_title", "paragraph", "quote", "text", "score", "quote_span",
+                 "published"}
 
 RANGE = "What is the range of a Tomahawk missile?"
 UNANSWERABLE = ["What is the capital of France?", "What did Macron say about the summit?",
