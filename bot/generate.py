@@ -45,6 +45,7 @@ REFUSAL = "The article doesn't say."
 MAX_ATTEMPTS = 3  # one call and two retries, for 429, 5xx and lost connections
 BACKOFF_S = 0.5  # doubled after each retry; a server's Retry-After is honoured within the budget
 HISTORY_TURNS = 6
+MAX_SENTENCES = 4  # the prompt asks for one to three
 _REFERS = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those|there|then)\b"
                      r"|^(?:and|but|also|what about|how about|why|how so)\b", re.I)
 _QUESTION_START = re.compile(r"(?:who|whom|whose|what|when|where|why|how|which|is|are|was|were|do|does|did|will|"
@@ -238,7 +239,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
         yield fallback(notice)
         return
     passages = to_passages(docs)
-    checker, shown, raw, checked = Checker(passages), [], "", 0
+    checker, shown, raw, checked = Checker(passages, question=query), [], "", 0
     chain = _messages("answer") | model | StrOutputParser()
     titles = dict.fromkeys(p.article_title for p in passages if p.article_title)
     values = {"title": " / ".join(titles) or "the article", "passages": passages_block(docs),
@@ -255,10 +256,12 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
                     shown.append(verdict.text)
                     yield " ".join(shown)
             checked = max(checked, len(complete))
+            if len(shown) >= MAX_SENTENCES:  # enough said; a small model would ramble on
+                break
     except LLMFailure as failure:
         yield fallback(failure.notice)
         return
-    for sentence in sentences(raw)[checked:]:
+    for sentence in sentences(raw)[checked:] if len(shown) < MAX_SENTENCES else ():
         verdict = checker.check(sentence)
         if verdict.text:
             shown.append(verdict.text)

@@ -26,7 +26,7 @@ from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-MAX_TOKENS = 300  # an answer is one to three sentences; this bounds the cost of a rambling model
+MAX_TOKENS = 200  # an answer is one to three sentences; this bounds the cost of a rambling model
 LLAMACPP_CONTEXT = 4096  # five passages of about 100 words, the prompt and the answer fit with room to spare
 OPENAI_API = "https://api.openai.com/v1"
 

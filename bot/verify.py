@@ -8,6 +8,8 @@ on its own, so that verified sentences can be streamed while the rest is still c
   SUPPORT_THRESHOLD of its content terms (stemmed, stop words and words about the
   article itself left out) occur in them, and every number it states occurs there too;
 - a sentence without a marker is kept only if one passage supports it, which it then cites;
+- given the question, a sentence must share a term with it or with a sentence already kept
+  (small models like to quote the byline, which is supported but answers nothing);
 - anything else is removed, with the reason.
 
 Kept markers are renumbered in order of first use, like the extractive answers, and each
@@ -131,8 +133,10 @@ class Checker:
 
     passages: list[Passage]
     threshold: float = SUPPORT_THRESHOLD
+    question: str = ""  # when given, a sentence must also address it (see `check`)
     cited: dict[int, Cited] = field(default_factory=dict)  # passage index -> citation
     removed: list[tuple[str, str]] = field(default_factory=list)  # (sentence, reason)
+    _said: set = field(default_factory=set)  # the terms of the sentences kept so far
 
     def check(self, sentence: str) -> Verdict:
         sentence = " ".join(sentence.split())
@@ -140,6 +144,14 @@ class Checker:
         claim = claim_terms(sentence)
         if not claim:  # "Sure." or a refusal: dropped, but not counted as an unsupported claim
             return Verdict(None, "it asserts nothing")
+        tokens = words(strip_markers(sentence))
+        if len(tokens) >= 12 and len(set(tokens)) < 0.5 * len(tokens):  # a small model stuck in a loop
+            return self._remove(sentence, "it repeats itself")
+        asked = claim_terms(self.question)
+        if asked and not claim & (asked | self._said):
+            # True but beside the point ("The article was written by ...") is not an answer:
+            # a sentence must share a term with the question or with a sentence already kept.
+            return self._remove(sentence, "it does not address the question")
         bad = sorted({n for n in given if not 1 <= n <= len(self.passages)})
         if bad:
             return self._remove(sentence, f"it cites [{bad[0]}] but only {len(self.passages)} passages were given")
@@ -164,6 +176,7 @@ class Checker:
             if i not in self.cited:
                 span = quote_span(sentence, self.passages[i].text)
                 self.cited[i] = Cited(len(self.cited) + 1, i, span, round(support(sentence, self.passages[i].text), 4))
+        self._said |= claim
         body = strip_markers(sentence)
         end = body[-1] if body[-1:] in (".", "!", "?") else ""
         body = body[: len(body) - len(end)].rstrip()
@@ -194,9 +207,10 @@ def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in split_sentences(text)] or ([text.strip()] if text.strip() else [])
 
 
-def verify(text: str, passages: list[Passage], threshold: float = SUPPORT_THRESHOLD) -> tuple[str, tuple, list]:
+def verify(text: str, passages: list[Passage], threshold: float = SUPPORT_THRESHOLD,
+           question: str = "") -> tuple[str, tuple, list]:
     """Check a whole reply: (the kept text, its citations, the removed (sentence, reason) pairs)."""
-    checker = Checker(passages, threshold)
+    checker = Checker(passages, threshold, question)
     kept = [v.text for v in map(checker.check, sentences(text)) if v.text]
     return " ".join(kept), checker.citations(), checker.removed
 

@@ -159,3 +159,20 @@ def test_threshold_keeps_most_dev_set_answers_stated_against_their_gold_passage(
             >= SUPPORT_THRESHOLD for r in rows]
     assert len(rows) >= 50
     assert sum(kept) / len(kept) >= 0.85
+
+
+def test_a_supported_sentence_beside_the_question_is_removed():
+    checker = Checker(PASSAGES, question="Who initiated the phone call between Trump and Putin?")
+    assert checker.check("The US approved the sale of up to 3,350 ERAMs [3].").text is None
+    assert checker.removed[0][1] == "it does not address the question"
+    assert checker.check("Trump held a phone call with Putin on Thursday [2].").text == (
+        "Trump held a phone call with Putin on Thursday [1]."
+    )
+    # a follow-up sentence may build on what was already said rather than on the question
+    assert checker.check("That Thursday, the announcement of a second meeting followed [2].").text is not None
+
+
+def test_a_sentence_that_repeats_itself_is_removed():
+    checker = Checker(PASSAGES)
+    looping = "Trump and Putin met in Alaska, and Trump and Putin met in Alaska, and Trump and Putin met in Alaska [1]."
+    assert checker.check(looping).text is None and checker.removed[0][1] == "it repeats itself"
