@@ -111,7 +111,19 @@ threads = [threading.Thread(target=session, args=(n,)) for n in range(first, fir
 CLIENT_PROCESSES = 4  # 20 users are not one Python process: spread the sessions so client GIL time doesn't dominate
 
 
+def baseline_ms(url: str) -> float:
+    """Median latency of one session alone: what gradio_client and the server cost without contention."""
+    client = Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
+    times = []
+    for question, _ in QUESTIONS:
+        t0 = time.perf_counter()
+        client.predict(question, None, api_name="/ask")
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
 def test_twenty_sessions_five_questions_each(app_url, capsys):
+    alone = baseline_ms(app_url)
     per = SESSIONS // CLIENT_PROCESSES
     wall = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-c", CLIENTS, app_url, str(i * per), str(per), str(CLIENT_TIMEOUT_S),
@@ -133,11 +145,13 @@ def test_twenty_sessions_five_questions_each(app_url, capsys):
                "max_ms": round(max(latencies), 1), "wall_s": round(wall, 2),
                "throughput_rps": round(len(rows) / wall, 1),
                "server_p50_ms": round(statistics.median(r["server_ms"] for r in rows), 1),
-               "server_p95_ms": round(percentile([r["server_ms"] for r in rows], 0.95), 1)}
+               "server_p95_ms": round(percentile([r["server_ms"] for r in rows], 0.95), 1),
+               "one_session_p50_ms": round(alone, 1), "load_average": [round(x, 2) for x in os.getloadavg()]}
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     (ROOT / "test-artifacts" / "load.json").write_text(json.dumps(figures, indent=2) + "\n")
     with capsys.disabled():
         print(f"\nload: {figures['requests']} requests from {SESSIONS} gradio_client sessions, 0 errors; "
               f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms (client-measured), max {figures['max_ms']} ms, "
               f"{figures['throughput_rps']} answers/s; pipeline p50 {figures['server_p50_ms']} ms, "
-              f"p95 {figures['server_p95_ms']} ms")
+              f"p95 {figures['server_p95_ms']} ms; one session alone p50 {figures['one_session_p50_ms']} ms; "
+              f"machine load average {figures['load_average'][0]}")
