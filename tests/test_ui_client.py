@@ -43,7 +43,7 @@ def app_url(qa):
 
 @pytest.fixture(scope="module")
 def client(app_url):
-    return Client(app_url, verbose=False)
+    return Client(app_url, verbose=False, httpx_kwargs={"timeout": 60})
 
 
 def test_only_the_ask_endpoint_is_public(client):
@@ -118,7 +118,7 @@ def test_app_py_serves_on_the_gradio_host_and_port(qa, tmp_path):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("app.py did not serve:\n" + (tmp_path / "app.log").read_text()[-3000:])
                 time.sleep(0.5)
-        answer = Client(url, verbose=False).predict(TOMAHAWK, None, api_name="/ask")
+        answer = Client(url, verbose=False, httpx_kwargs={"timeout": 60}).predict(TOMAHAWK, None, api_name="/ask")
         assert answer["citations"][0]["paragraph"] == 10
     finally:
         proc.terminate()
