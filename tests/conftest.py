@@ -6,6 +6,7 @@ articles or the index get their own folders (`make_settings`).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -68,3 +69,18 @@ def make_settings(tmp_path):
         return base.with_(**changes)
 
     return make
+
+
+NEEDED_IN_CI = ("browser", "llm", "load")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Outside CI a browser or local-model test may skip with the install step it needs;
+    under CI=true such a skip is a failure, so a missing install step cannot pass unseen."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI") and any(item.get_closest_marker(m) for m in NEEDED_IN_CI):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped under CI=true, where it must run: {reason}"
