@@ -241,9 +241,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
     passages = to_passages(docs)
     checker, shown, raw, checked = Checker(passages, question=query), [], "", 0
     chain = _messages("answer") | model | StrOutputParser()
-    titles = dict.fromkeys(p.article_title for p in passages if p.article_title)
-    values = {"title": " / ".join(titles) or "the article", "passages": passages_block(docs),
-              "question": query, "refusal": REFUSAL}
+    values = {"passages": passages_block(docs), "question": query, "refusal": REFUSAL}
     try:
         for token in _with_retries(lambda: chain.stream(values), deadline, timeout_s):
             if "first_token" not in latency:
@@ -256,7 +254,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
                     shown.append(verdict.text)
                     yield " ".join(shown)
             checked = max(checked, len(complete))
-            if len(shown) >= MAX_SENTENCES:  # enough said; a small model would ramble on
+            if len(shown) >= MAX_SENTENCES or checked >= 2 * MAX_SENTENCES:  # enough said, or a model rambling on
                 break
     except LLMFailure as failure:
         yield fallback(failure.notice)
@@ -268,7 +266,8 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
             yield " ".join(shown)
     if not shown:
         if is_refusal(raw, REFUSAL):
-            yield done(refusal_text(index, None), abstained=True, backend=backend)
+            # The gate found evidence, the model found none: show the evidence, say so.
+            yield fallback("The language model found no answer in the passages")
             return
         yield fallback("The language model returned an empty answer" if not raw.strip()
                        else "The language model's answer was not supported by the article")

@@ -144,9 +144,13 @@ class Checker:
         claim = claim_terms(sentence)
         if not claim:  # "Sure." or a refusal: dropped, but not counted as an unsupported claim
             return Verdict(None, "it asserts nothing")
+        if says_no_answer(sentence):  # a refusal, not a claim: generate decides what it means
+            return Verdict(None, "it says the passages do not answer")
         tokens = words(strip_markers(sentence))
         if len(tokens) >= 12 and len(set(tokens)) < 0.5 * len(tokens):  # a small model stuck in a loop
             return self._remove(sentence, "it repeats itself")
+        if self._said and claim <= self._said:  # says again what a kept sentence said
+            return Verdict(None, "it repeats a kept sentence")
         asked = claim_terms(self.question)
         if asked and not claim & (asked | self._said):
             # True but beside the point ("The article was written by ...") is not an answer:
@@ -215,8 +219,25 @@ def verify(text: str, passages: list[Passage], threshold: float = SUPPORT_THRESH
     return " ".join(kept), checker.citations(), checker.removed
 
 
+_NO_ANSWER = re.compile(
+    r"\b(?:does|do|did|is|are)(?: not|n['’]t) (?:provide|give|say|mention|state|contain|include|specify|tell|answer|"
+    r"have|know)\b|\bno (?:information|mention|details?|answer)\b|\bnot (?:mentioned|stated|specified|provided)\b",
+    re.I,
+)
+
+
+def says_no_answer(sentence: str) -> bool:
+    """'The article does not provide any information about X' - a refusal in other words,
+    which lexical support cannot check (it repeats the question's terms)."""
+    return _NO_ANSWER.search(sentence) is not None
+
+
 def is_refusal(text: str, refusal: str) -> bool:
-    """Did the model say the refusal sentence (and essentially nothing else)?"""
+    """Did the model refuse: the refusal sentence (and essentially nothing else), or only
+    sentences saying the passages lack the answer?"""
     said = words(strip_markers(text))
     target = words(refusal)
-    return bool(said) and said[: len(target)] == target and len(said) <= len(target) + 12
+    if said and said[: len(target)] == target and len(said) <= len(target) + 12:
+        return True
+    parts = sentences(text)
+    return bool(parts) and all(says_no_answer(s) for s in parts)

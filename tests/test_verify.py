@@ -176,3 +176,15 @@ def test_a_sentence_that_repeats_itself_is_removed():
     checker = Checker(PASSAGES)
     looping = "Trump and Putin met in Alaska, and Trump and Putin met in Alaska, and Trump and Putin met in Alaska [1]."
     assert checker.check(looping).text is None and checker.removed[0][1] == "it repeats itself"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The article does not provide any information about who initiated the call [1].", True),
+    ("The passages don't say where they met. There is no mention of a date.", True),
+    ("Trump and Putin will meet in Budapest [2]. The article does not say when.", False),
+])
+def test_a_refusal_in_other_words_is_a_refusal_not_a_claim(text, expected):
+    assert is_refusal(text, "The article doesn't say.") is expected
+    checker = Checker(PASSAGES, question="Who initiated the call between Trump and Putin?")
+    assert checker.check("The article does not provide any information about who initiated the call [2].").text is None
+    assert checker.removed == []
