@@ -88,8 +88,6 @@ class Embedder:
             self._error = e
 
     def _load(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download weights
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         if self.custom:
@@ -105,7 +103,8 @@ class Embedder:
         try:
             emb = HuggingFaceEmbeddings(
                 model_name=path,
-                model_kwargs={"device": "cpu"},
+                # Nothing may download weights: a model that is not already on disk is an error.
+                model_kwargs={"device": "cpu", "local_files_only": True},
                 encode_kwargs={"normalize_embeddings": True, "batch_size": BATCH_SIZE},
                 query_encode_kwargs={"normalize_embeddings": True},
             )
