@@ -11,6 +11,7 @@ itself, within one time budget for the whole answer, and never retries 400/401.
 
 from __future__ import annotations
 
+import atexit
 import importlib.metadata
 import logging
 import threading
@@ -182,7 +183,15 @@ class LlamaCppChat(BaseChatModel):
             from llama_cpp import Llama
 
             self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, verbose=False, seed=0)
+            # Free the model before interpreter shutdown tears down what llama.cpp's
+            # own finaliser needs (otherwise a traceback is printed at exit).
+            atexit.register(self.close)
         return self._llama
+
+    def close(self) -> None:
+        llama, self._llama = self._llama, None
+        if llama is not None and hasattr(llama, "close"):
+            llama.close()
 
     @staticmethod
     def _messages(messages) -> list[dict]:
