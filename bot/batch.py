@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
+from .dataset import read_lines
 from .errors import BotError, UsageError
 
 
@@ -37,14 +37,7 @@ def _question(obj: dict, n: int) -> tuple[str, list]:
 
 def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None = None) -> int:
     """Answer every line of `in_path`; return 0 if all lines were answered, 1 otherwise."""
-    try:
-        lines = Path(in_path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UsageError(f"Batch file {in_path} does not exist - check the path") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"Batch file {in_path} is not UTF-8 text - save it as UTF-8 JSON lines") from None
-    except OSError as e:  # a folder, no permission
-        raise UsageError(f"Cannot read batch file {in_path} ({e.strerror}) - pass a readable JSON-lines file") from None
+    lines = read_lines(in_path, "Batch file", "questions.jsonl")
     try:
         out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
     except OSError as e:

@@ -74,13 +74,20 @@ def parse_example(obj, line: int) -> Example:
     )
 
 
-def load_dataset(path: Path) -> tuple[list[Example], list[LineError]]:
+def read_lines(path, what: str, example: str) -> list[str]:
+    """The lines of a UTF-8 JSON-lines file, or a `UsageError` saying what to fix."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        return Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise UsageError(f"Dataset {path} does not exist - pass a JSON-lines file such as tests/eval/article.jsonl") from None
+        raise UsageError(f"{what} {path} does not exist - pass a JSON-lines file such as {example}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"Dataset {path} is not UTF-8 text - save it as UTF-8 JSON lines") from None
+        raise UsageError(f"{what} {path} is not UTF-8 text - save it as UTF-8 JSON lines") from None
+    except OSError as e:  # a folder, no permission
+        raise UsageError(f"Cannot read {what.lower()} {path} ({e.strerror}) - pass a readable JSON-lines file") from None
+
+
+def load_dataset(path: Path) -> tuple[list[Example], list[LineError]]:
+    lines = read_lines(path, "Dataset", "tests/eval/article.jsonl")
     examples, errors, seen = [], [], set()
     for n, line in enumerate(lines, start=1):
         if not line.strip():

@@ -20,29 +20,18 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 
 
-def _int(env, name: str, default: int, low: int, high: int) -> int:
+def _number(env, name: str, default, low, high, kind=int):
+    """A numeric variable within [low, high]; `kind` is int or float."""
     raw = env.get(name)
     if raw in (None, ""):
         return default
+    what = "a whole number" if kind is int else "a number"
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number - set it to a number from {low} to {high}") from None
+        raise ConfigError(f"{name}={raw!r} is not {what} - set it to a number from {low} to {high}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} is out of range - set it to a number from {low} to {high}")
-    return value
-
-
-def _float(env, name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number - set it to a number of seconds from {low} to {high}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}={value} is out of range - set it from {low} to {high}")
     return value
 
 
@@ -73,11 +62,11 @@ class Settings:
             index_dir=index_dir,
             chroma_url=env.get("BOT_CHROMA_URL") or None,
             embedding_model=env.get("BOT_EMBEDDING_MODEL") or None,
-            top_k=_int(env, "BOT_TOP_K", DEFAULT_TOP_K, 1, 50),
+            top_k=_number(env, "BOT_TOP_K", DEFAULT_TOP_K, 1, 50),
             llm=llm,
             llm_model=env.get("BOT_LLM_MODEL") or None,
             llm_base_url=env.get("BOT_LLM_BASE_URL") or None,
-            llm_timeout_s=_float(env, "BOT_LLM_TIMEOUT_S", 30.0, 0.1, 600.0),
+            llm_timeout_s=_number(env, "BOT_LLM_TIMEOUT_S", 30.0, 0.1, 600.0, float),
             feedback_path=Path(feedback) if feedback else index_dir.parent / "feedback.jsonl",
             secrets={k: env[k] for k in ("OPENAI_API_KEY", "HF_TOKEN") if env.get(k)},
         )

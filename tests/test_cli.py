@@ -152,7 +152,7 @@ def test_index_reports_ready_without_rebuilding(index_dir):
         (["ask", ""], "error: The question is empty - type a question about the article"),
         (["ask", RANGE, "--batch", "in.jsonl"], "error: Give either a question or --batch FILE, not both"),
         (["ask", RANGE, "--out", "out.jsonl"], "error: --out goes with --batch - add --batch IN.jsonl, or drop --out"),
-        (["ask", "--batch", "no/such/file.jsonl"], "error: Batch file no/such/file.jsonl does not exist - check the path"),
+        (["ask", "--batch", "no/such/file.jsonl"], "error: Batch file no/such/file.jsonl does not exist - pass a JSON-lines file such as questions.jsonl"),
         (["ask", "--batch", "tests"], "error: Cannot read batch file tests (Is a directory) - pass a readable JSON-lines file"),
         (["ask", "--bogus"], "error: unrecognized arguments: --bogus - see `python -m bot --help`"),
         (["frobnicate"], "error: argument command: invalid choice: 'frobnicate' (choose from "),
@@ -244,7 +244,7 @@ def test_main_usage_errors(capsys, args, message):
         ({"BOT_TOP_K": "0"}, "error: BOT_TOP_K=0 is out of range - set it to a number from 1 to 50"),
         ({"BOT_LLM": "gpt5"}, "error: BOT_LLM='gpt5' is not a backend - use one of: extractive, openai, huggingface, llamacpp"),
         ({"BOT_LLM_TIMEOUT_S": "soon"},
-         "error: BOT_LLM_TIMEOUT_S='soon' is not a number - set it to a number of seconds from 0.1 to 600.0"),
+         "error: BOT_LLM_TIMEOUT_S='soon' is not a number - set it to a number from 0.1 to 600.0"),
     ],
 )
 def test_main_bad_settings(capsys, monkeypatch, env, message):
