@@ -10,8 +10,10 @@ the articles. Below the calibrated threshold the bot says the article doesn't sa
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -124,14 +126,27 @@ def _question_names(question: str) -> list[str]:
     return entities(re.sub(r"(^|[.!?]\s+)([A-Z][a-z]+)", lambda m: m[1] + m[2].lower(), question))
 
 
-def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
+def _has_prefix(vocabulary, prefix: str) -> bool:
+    """Is some word of the vocabulary a continuation of `prefix`? A binary search over the
+    sorted words, so the cost does not grow with the size of the archive."""
+    ordered = _sorted_words(vocabulary)
+    i = bisect.bisect_left(ordered, prefix)
+    return i < len(ordered) and ordered[i].startswith(prefix)
+
+
+@lru_cache(maxsize=4)
+def _sorted_words(vocabulary: frozenset) -> tuple[str, ...]:
+    return tuple(sorted(vocabulary))
+
+
+def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
     """Capitalised words of the question that no article contains (a name the text never uses)."""
     missing = []
     for entity in _question_names(question):
         for w in words(entity):
             if len(w) < 3 or w in STOPWORDS or w in vocabulary:
                 continue
-            if len(w) >= 6 and any(v.startswith(w[:6]) for v in vocabulary):
+            if len(w) >= 6 and _has_prefix(vocabulary, w[:6]):
                 continue  # a spelling variant: Zelensky / Zelenskyy
             missing.append(w)
     return missing

@@ -231,7 +231,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
         if reason:
             log.warning("%s: %s; answering extractively", describe(settings), reason)
         if extract.abstained:
-            return done(refusal_text(index, extract.reason), abstained=True, note=reason and f"{reason}.")
+            return done(refusal_text(index, extract.reason, article_id), abstained=True, note=reason and f"{reason}.")
         response, citations = compose(extract, index)
         return done(response, citations, note=reason and f"{reason}; {FALLBACK}.")
 

@@ -19,8 +19,8 @@ from .settings import Settings
 MAX_HISTORY_TURNS = 40
 
 
-def refusal_text(index, reason: str | None) -> str:
-    titles = [a.title for a in index.articles.values()]
+def refusal_text(index, reason: str | None, article_id: str | None = None) -> str:
+    titles = [a.title for a in index.articles.values() if article_id in (None, a.id)]
     where = f"“{titles[0]}”" if len(titles) == 1 else "these articles"
     return f"The article doesn't say. I found nothing in {where} that answers this" + (f" ({reason})." if reason else ".")
 
@@ -109,7 +109,7 @@ class ArticleQA:
         qvec = self.embedder.embed_query(query)
         extract = select(query, qvec, docs, index)
         if extract.abstained:
-            response, citations = refusal_text(index, extract.reason), ()
+            response, citations = refusal_text(index, extract.reason, article_id), ()
         else:
             response, citations = compose(extract, index)
         t3 = time.perf_counter()

@@ -49,10 +49,7 @@ class HybridRetriever(BaseRetriever):
         n = max(self.candidates, 4 * k)
         qvec = self.index.embedder.embed_query(query)
         dense = self.index.dense(qvec, n, article_id)
-        allowed = None
-        if article_id:
-            allowed = {cid for cid, c in self.index.chunks.items() if c.article_id == article_id}
-        lexical = self.index.lexical.search(query, n, allowed)
+        lexical = self.index.lexical.search(query, n, group=article_id)
         fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in lexical]])
         dense_of, lex_of = dict(dense), dict(lexical)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))[:k]

@@ -215,7 +215,7 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
                     _drop(client, old)
         chunks_col = client.get_collection(name)
         sentences_col = client.get_collection(name + SENTENCE_SUFFIX)
-    lexical = BM25([(c.id, _lexical_text(c)) for c in chunks])
+    lexical = BM25([(c.id, _lexical_text(c)) for c in chunks], groups=[c.article_id for c in chunks])
     vocabulary = frozenset(w for a in articles for w in words(a.text))
     return Index(
         client=client,
