@@ -63,7 +63,7 @@ def last_answered(turns: list[dict]) -> int | None:
     return next((n for n in range(len(turns) - 1, -1, -1) if turns[n].get("answer")), None)
 
 
-def answer_turn(qa, message, turns: list[dict]):
+def answer_turn(qa, message, turns: list[dict], article_id: str | None = None):
     """Yield (turns, growing text) while the answer streams; the last turn ends answered or failed.
 
     Bad input and failures become a friendly message in the chat, never an exception.
@@ -74,7 +74,7 @@ def answer_turn(qa, message, turns: list[dict]):
     history = render.qa_history(turns)
     yield turns + [turn], None
     try:
-        for item in qa.stream(question, history):
+        for item in qa.stream(question, history, article_id=article_id or None):
             if isinstance(item, Answer):
                 turn = {"question": item.user_input, "answer": item.to_dict(), "error": None}
             else:
@@ -139,18 +139,22 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
             pipeline.warm_up()
             articles = list(pipeline.index().articles.values())
         except BotError as e:
-            return gr.skip(), f"⚠️ {render.escape_md(str(e))}", gr.skip(), gr.Textbox(interactive=True)
+            return gr.skip(), f"⚠️ {render.escape_md(str(e))}", gr.skip(), gr.Textbox(interactive=True), gr.skip()
         except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the trace
             log.exception("warm-up failed")
-            return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.Textbox(interactive=True)
+            return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.Textbox(interactive=True), gr.skip()
         backend = render.backend_name(pipeline.settings.llm)
         ready = f"✅ Ready - answers come from {render.escape_md(backend)}, each with its sources."
         examples = [{"text": q} for q in examples_for(articles)]
-        return render.article_header(articles), ready, gr.Chatbot(examples=examples), gr.Textbox(interactive=True)
+        # With several articles, a question can be limited to one of them.
+        choices = [("All articles", "")] + [(f"{a.title} ({a.published or 'undated'})", a.id) for a in articles]
+        selector = gr.Dropdown(choices=choices, value="", visible=len(articles) > 1)
+        return (render.article_header(articles), ready, gr.Chatbot(examples=examples), gr.Textbox(interactive=True),
+                selector)
 
-    def respond(message, turns):
+    def respond(message, turns, article_id=""):
         turns = list(turns or [])
-        for now, pending in answer_turn(get_qa(), message, turns):
+        for now, pending in answer_turn(get_qa(), message, turns, article_id):
             current = last_answered(now)
             yield (render.chat_messages(now, pending), now, current,
                    render.sources_html(now[current] if current is not None else None), "")
@@ -211,6 +215,8 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
         current = gr.State(None)
         header = gr.Markdown("## Ask the article", elem_id="article-header")
         status = gr.Markdown(LOADING, elem_id="status")
+        article = gr.Dropdown(label="Article", choices=[("All articles", "")], value="", visible=False,
+                              elem_id="article-selector")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 with gr.Row():
@@ -244,8 +250,8 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
                 eval_md = gr.Markdown(elem_id="eval-summary")
                 eval_plots = gr.Gallery(label="Plots", columns=2, height="auto", visible=False, elem_id="eval-plots")
 
-        demo.load(on_load, None, [header, status, chatbot, box], api_visibility="private")
-        chat_io = dict(inputs=[box, turns], outputs=[chatbot, turns, current, sources, box],
+        demo.load(on_load, None, [header, status, chatbot, box, article], api_visibility="private")
+        chat_io = dict(inputs=[box, turns, article], outputs=[chatbot, turns, current, sources, box],
                        api_visibility="private")
         box.submit(respond, **chat_io)
         send.click(respond, **chat_io)

@@ -269,10 +269,24 @@ def test_bad_input_becomes_a_message_and_the_session_goes_on(qa, message, says):
     assert turns[-1]["answer"]["citations"][0]["paragraph"] == 10
 
 
+def test_a_turn_limited_to_one_article_searches_only_that_article(qa):
+    article_id = next(iter(qa.index().articles))
+    _, turns = run_turn_in(qa, TOMAHAWK, article_id)
+    assert turns[-1]["answer"]["citations"][0]["article_id"] == article_id
+    _, turns = run_turn_in(qa, TOMAHAWK, "no-such-article")
+    answer = turns[-1]["answer"]
+    assert answer["abstained"] and answer["citations"] == [] and answer["retrieved_context_ids"] == []
+
+
+def run_turn_in(qa, message, article_id):
+    steps = list(answer_turn(qa, message, [], article_id))
+    return steps, steps[-1][0]
+
+
 class BrokenQA:
     """Fails the way a bug would: not a BotError."""
 
-    def stream(self, question, history=None):
+    def stream(self, question, history=None, article_id=None):
         raise RuntimeError("index exploded at 0xdeadbeef")
         yield  # a generator, like ArticleQA.stream
 
@@ -280,7 +294,7 @@ class BrokenQA:
 class StreamingQA:
     """Streams like an LLM backend: growing text, then an Answer that fell back with a notice."""
 
-    def stream(self, question, history=None):
+    def stream(self, question, history=None, article_id=None):
         yield "The Tomahawk"
         yield "The Tomahawk has a range"
         yield Answer(user_input=question, response="The Tomahawk has a range of 995 miles. [1]", abstained=False,
