@@ -197,14 +197,14 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
     question, history = check_question(question), check_history(history)
     index, settings = qa.index(), qa.settings
     timeout_s = settings.llm_timeout_s
-    query, notice, latency = rewrite(question, history, qa._people), None, {}
+    query, notice, latency = rewrite(question, history, qa.people), None, {}
     backend = settings.llm if settings.llm != "extractive" else getattr(model, "_llm_type", "llm")
     try:
         model = model or chat_model(settings)  # built (and a local model loaded) once, outside the budget
     except BotError as e:
         notice = str(e)
     deadline = time.monotonic() + timeout_s
-    if model is not None and history and needs_condense(question, history, qa._people):
+    if model is not None and history and needs_condense(question, history, qa.people):
         t = time.perf_counter()
         chain = _messages("condense") | model | StrOutputParser()
         values = {"history": history_block(history), "question": question}
@@ -214,7 +214,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
             notice = failure.notice
         latency["condense"] = (time.perf_counter() - t) * 1000
     t1 = time.perf_counter()
-    docs = qa._retriever.search(query, article_id=article_id)
+    docs = qa.retriever.search(query, article_id=article_id)
     t2 = time.perf_counter()
     extract = select(query, qa.embedder.embed_query(query), docs, index)
     common = dict(id=id, user_input=question, search_query=query, retrieved_contexts=tuple(d.page_content for d in docs),

@@ -65,6 +65,12 @@ class ArticleQA:
         return self._index
 
     @property
+    def people(self) -> set[str]:
+        """Names the articles use for people (follow-up rewriting resolves he/she to them)."""
+        self.index()
+        return self._people
+
+    @property
     def retriever(self):
         self.index()
         return self._retriever
