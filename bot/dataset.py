@@ -27,6 +27,9 @@ class Example:
     answerable: bool = True
     reference_contexts: tuple[str, ...] = ()
     reference_spans: tuple[tuple[int, int], ...] = ()
+    # Another passage that states the same as the (single) gold passage: citing it is right too.
+    alt_reference_contexts: tuple[str, ...] = ()
+    alt_reference_spans: tuple[tuple[int, int], ...] = ()
     history: tuple[dict, ...] = ()
     tags: tuple[str, ...] = ()
     article_id: str | None = None
@@ -53,9 +56,12 @@ def parse_example(obj, line: int) -> Example:
     answerable = obj.get("answerable", bool(obj.get("reference")))
     if not isinstance(answerable, bool):
         raise ValueError('"answerable" must be true or false')
-    spans = obj.get("reference_spans") or []
-    if not all(isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in spans):
-        raise ValueError('"reference_spans" must be a list of [start, end] pairs')
+    spans, alt_spans = obj.get("reference_spans") or [], obj.get("alt_reference_spans") or []
+    for key, value in (("reference_spans", spans), ("alt_reference_spans", alt_spans)):
+        if not all(isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in value):
+            raise ValueError(f'"{key}" must be a list of [start, end] pairs')
+    if alt_spans and len(spans) != 1:
+        raise ValueError('"alt_reference_spans" stand in for a single gold passage: give exactly one "reference_spans" pair')
     history = obj.get("history") or []
     if not isinstance(history, list):
         raise ValueError('"history" must be a list of {"role", "content"} turns')
@@ -67,6 +73,8 @@ def parse_example(obj, line: int) -> Example:
         answerable=answerable,
         reference_contexts=tuple(str(x) for x in obj.get("reference_contexts") or ()),
         reference_spans=tuple(tuple(s) for s in spans),
+        alt_reference_contexts=tuple(str(x) for x in obj.get("alt_reference_contexts") or ()),
+        alt_reference_spans=tuple(tuple(s) for s in alt_spans),
         history=tuple(history),
         tags=tuple(obj.get("tags") or ()),
         article_id=obj.get("article_id"),

@@ -114,11 +114,14 @@ def gold_for(example: Example, index) -> tuple[list[set[str]] | None, str | None
     article = index.articles.get(example.article_id or next(iter(index.articles)))
     if article is None:
         return None, f"article {example.article_id!r} is not indexed"
-    if any(not 0 <= s < e <= len(article.text) for s, e in example.reference_spans):
+    spans = (*example.reference_spans, *example.alt_reference_spans)
+    if any(not 0 <= s < e <= len(article.text) for s, e in spans):
         return None, "a reference span lies outside the article text"
-    gold = M.gold_chunks(example.reference_spans, [c for c in index.chunks.values() if c.article_id == article.id])
+    gold = M.gold_chunks(spans, [c for c in index.chunks.values() if c.article_id == article.id])
     if not all(gold):
         return None, "a reference span overlaps no passage"
+    if example.alt_reference_spans:  # one gold passage, stated again elsewhere: either counts
+        return [set().union(*gold)], None
     return gold, None
 
 
@@ -153,6 +156,7 @@ def score(answer: dict, example: Example, index) -> tuple[dict, dict]:
 def example_fields(ex: Example) -> dict:
     return {"reference": ex.reference, "alt_references": list(ex.alt_references), "answerable": ex.answerable,
             "reference_contexts": list(ex.reference_contexts), "reference_spans": [list(s) for s in ex.reference_spans],
+            **({"alt_reference_spans": [list(s) for s in ex.alt_reference_spans]} if ex.alt_reference_spans else {}),
             "history": list(ex.history), "tags": list(ex.tags)}
 
 

@@ -47,13 +47,22 @@ ANSWER_TYPES = {
     "count": (r"\bhow many\b|\bhow much\b|\b(?:number|percentage|percent|share) of\b|\bwhat (?:\w+ )?(?:number|percentage)\b",
               _NUMBER),
     "duration": (r"\bhow long\b", r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b"),
+    # A place: a locative word before a proper noun ("at the White House", "on board Air
+    # Force One", "datelined Washington"). Matched case-sensitively after the cue.
+    "place": (r"^(?:and |so |then )?where\b|\bin which (?:city|country|place)\b",
+              r"\b(?i:in|at|on board|aboard|from|near|inside|outside|within|into|to|datelined)\s+(?:the\s+)?[A-Z]"),
 }
+_CASE_SENSITIVE = {"place"}
 _HOW_MANY = re.compile(r"\bhow many (?:more |of the |of )?(\w+)", re.I)
 
 
 def answer_type(question: str) -> str | None:
     """'How far can it fly?' -> 'distance'; None when the question asks for no special type."""
     q = question.lower().strip()
+    # The question's own wh-word comes first: "Where was he when he said it?" asks for a place.
+    lead = re.match(r"(?:and |so |then |but )?(where|when)\b", q)
+    if lead:
+        return "place" if lead[1] == "where" else "date"
     for name, (pattern, _) in ANSWER_TYPES.items():
         if re.search(pattern, q):
             return name
@@ -65,7 +74,8 @@ def fits_type(kind: str | None, sentence: str, question: str = "") -> bool:
     must count N (or say how many times): "3350 ERAMs" fits "How many ERAMs", "995 miles" does not."""
     if kind is None:
         return True
-    if re.search(ANSWER_TYPES[kind][1], sentence, re.I) is None:
+    flags = 0 if kind in _CASE_SENSITIVE else re.I
+    if re.search(ANSWER_TYPES[kind][1], sentence, flags) is None:
         return False
     m = _HOW_MANY.search(question) if kind == "count" else None
     if m and m[1].lower() not in STOPWORDS:
@@ -170,6 +180,7 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
     total = sum(weights.values()) or 1.0
     vectors = index.sentence_vectors([d.id for d in docs])
     scored: list[Scored] = []
+    off_topic = False  # a sentence of the right type was about something else
     for doc in docs:
         chunk = index.chunks[doc.id]
         passage_sim = float(doc.metadata["dense_score"]) if doc.metadata.get("dense_score") else 0.0
@@ -181,11 +192,18 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
             present = {stem(w) for w in words(text)}
             lexical = sum(w for t, w in weights.items() if t in present) / total
             score = W_SENTENCE * float(sims[i]) + W_PASSAGE * passage_sim + W_LEXICAL * lexical
-            # A typed answer (a number, a date, a distance) must be about the thing named.
-            score *= 1 - W_ENTITY * (1 - entity_coverage(names, text, None if kind else chunk.text))
+            # A typed answer (a number, a date, a place) must be about the thing named: the
+            # sentence must name at least one of the question's names; other answers lose
+            # weight for each name missing from the sentence (half if it is in the passage).
+            coverage = entity_coverage(names, text, None if kind else chunk.text)
+            if kind and coverage == 0:
+                off_topic = True
+                continue
+            score *= 1 - W_ENTITY * (1 - coverage)
             scored.append(Scored(doc.id, i, s, e, score, vectors[doc.id][i], frozenset(qterms & present)))
     if not scored:
-        return Extract((), 0.0, f"no passage states a {kind}")
+        about = f" for {' or '.join(names)}" if off_topic else ""
+        return Extract((), 0.0, f"no passage states a {kind}{about}")
     scored.sort(key=lambda x: -x.score)
     best = scored[0]
     if best.score < threshold:

@@ -229,3 +229,40 @@ def test_real_extractive_answers_are_faithful_and_validly_cited(qa, qid):
     assert not answer["abstained"]
     scores = M.grounding_scores(answer["response"], answer["citations"], qa.index().chunks.keys())
     assert scores == {"faithfulness": 1.0, "citation_validity": 1.0, "citation_precision": 1.0, "citation_recall": 1.0}
+
+
+def _example(**fields):
+    from bot.dataset import parse_example
+
+    return parse_example({"id": "x", "user_input": "Where is Zelenskyy meeting Trump?", "reference": "At the White House",
+                          "answerable": True} | fields, 1)
+
+
+def test_alt_reference_spans_stand_in_for_a_single_gold_passage_only():
+    with pytest.raises(ValueError, match='give exactly one "reference_spans" pair'):
+        _example(reference_spans=[[0, 5], [6, 9]], alt_reference_spans=[[10, 20]])
+    with pytest.raises(ValueError, match='"alt_reference_spans" must be a list of'):
+        _example(reference_spans=[[0, 5]], alt_reference_spans=[10, 20])
+
+
+def test_a_fact_the_article_states_twice_is_found_in_either_passage(qa):
+    """Gold ¶4 with ¶7 as its alternative: retrieving or citing either one counts, and the
+    pair is one gold passage, so recall is whole when one of them is retrieved."""
+    from bot.evaluate import gold_for, score
+
+    index = qa.index()
+    text = next(iter(index.articles.values())).text
+    span = lambda s: [text.index(s), text.index(s) + len(s)]  # noqa: E731
+    ex = _example(reference_spans=[span("prepares to meet with Trump at the White House")],
+                  alt_reference_spans=[span("is set to meet with Trump at the White House")])
+    gold, why = gold_for(ex, index)
+    assert why is None and len(gold) == 1
+    assert sorted(index.chunks[c].paragraph for c in gold[0]) == [4, 7]
+    p7 = next(c for c in gold[0] if index.chunks[c].paragraph == 7)
+    answer = {"abstained": False, "retrieved_context_ids": [p7],
+              "citations": [{"marker": 1, "chunk_id": p7, "text": index.chunks[p7].text}],
+              "response": "Zelenskyy is set to meet with Trump at the White House. [1]"}
+    scores, _ = score(answer, ex, index)
+    assert scores["hit@1"] == scores["recall@1"] == scores["citation_gold_hit"] == 1.0
+    alone, _ = score(answer, _example(reference_spans=ex.reference_spans), index)
+    assert alone["hit@1"] == alone["citation_gold_hit"] == 0.0

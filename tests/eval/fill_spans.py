@@ -1,4 +1,5 @@
-"""Fill `reference_spans` of a dataset from its `reference_contexts` (run after editing it).
+"""Fill `reference_spans` (and `alt_reference_spans`) of a dataset from its quoted
+`reference_contexts` (and `alt_reference_contexts`); run it after editing the dataset.
 
     python tests/eval/fill_spans.py tests/eval/article.jsonl
 """
@@ -19,15 +20,17 @@ def main(path: str) -> int:
         if not line.strip():
             continue
         obj = json.loads(line)
-        spans = []
-        for ctx in obj.get("reference_contexts") or []:
-            span = locate(ctx, text)
-            if span is None:
-                print(f"{obj['id']}: context not found: {ctx[:60]!r}", file=sys.stderr)
-                missing += 1
-            else:
-                spans.append(list(span))
-        obj["reference_spans"] = spans
+        for key in ("reference", "alt_reference"):
+            if key == "reference" or obj.get(f"{key}_contexts"):
+                spans = []
+                for ctx in obj.get(f"{key}_contexts") or []:
+                    span = locate(ctx, text)
+                    if span is None:
+                        print(f"{obj['id']}: context not found: {ctx[:60]!r}", file=sys.stderr)
+                        missing += 1
+                    else:
+                        spans.append(list(span))
+                obj[f"{key}_spans"] = spans
         out.append(json.dumps(obj, ensure_ascii=False))
     Path(path).write_text("\n".join(out) + "\n", encoding="utf-8")
     return 1 if missing else 0

@@ -1,0 +1,54 @@
+"""The extractive answerer's typed evidence: what a question asks for, and what fits it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.extractive import answer_type, fits_type
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Where did the ministers meet?", "place"),
+        ("And where will they sign it?", "place"),
+        ("Where was the mayor when she heard the news?", "place"),  # the leading wh-word decides
+        ("When did the mayor say where the stadium will go?", "date"),
+        ("In which city will the summit be held?", "place"),
+        ("How far can the drone fly?", "distance"),
+        ("How many inspectors visited the site?", "count"),
+        ("Who wrote this?", None),
+        ("Which diplomacy elsewhere inspired him?", None),  # "elsewhere" is not "where"
+    ],
+)
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "sentence, fits",
+    [
+        ("The two leaders will meet at the White House next week.", True),
+        ("Speaking to reporters on board Air Force One, he said so.", True),
+        ("The summit is set to take place in Hungary's Budapest.", True),
+        ("It is datelined Washington.", True),
+        ("He said the ministers would meet with senior advisers next week.", False),
+        ("In a related development, the bill gained support.", False),  # "In a" names no place
+        ("They met in august in a tent.", False),  # lower case after the cue is no proper noun
+    ],
+)
+def test_a_place_is_a_locative_cue_before_a_proper_noun(sentence, fits):
+    assert fits_type("place", sentence) is fits
+
+
+def test_where_questions_are_answered_with_a_place(qa):
+    answer = qa.ask("Where did Trump speak to reporters?")
+    assert not answer.abstained
+    assert "Air Force One" in answer.response and answer.citations[0].paragraph == 8
+
+
+def test_a_typed_answer_must_be_about_a_thing_the_question_names(qa):
+    # The article dates other events, but never Mark Montgomery's suggestion.
+    answer = qa.ask("When did Mark Montgomery make his suggestion?")
+    assert answer.abstained and answer.citations == ()
+    assert "no passage states a date for Mark Montgomery" in answer.response
