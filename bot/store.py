@@ -277,9 +277,11 @@ def _build(client, name, fp, articles, chunks, embedder, progress, previous=None
     meta = {"bot_index": 1, "fingerprint": fp, "embedding_model": embedder.model_id,
             "chunker_version": CHUNKER_VERSION, "articles": json.dumps({a.id: a.content_hash for a in articles}),
             "complete": False}
-    config = {"hnsw": {"space": "cosine"}}
-    col = client.create_collection(name, metadata=meta, configuration=config)
-    scol = client.create_collection(name + SENTENCE_SUFFIX, metadata={"bot_index": 1, "fingerprint": fp}, configuration=config)
+    col = client.create_collection(name, metadata=meta, configuration={"hnsw": {"space": "cosine"}})
+    # Sentence vectors are only ever read by id, never searched: the sparsest HNSW graph
+    # makes their inserts ~3.7x cheaper (they are three times as many as the passages).
+    scol = client.create_collection(name + SENTENCE_SUFFIX, metadata={"bot_index": 1, "fingerprint": fp},
+                                    configuration={"hnsw": {"space": "cosine", "ef_construction": 4, "max_neighbors": 2}})
     titles = {a.id: a.title for a in articles}
     bar = tqdm(total=len(chunks), desc="Embedding passages", unit="passage", disable=not progress, file=sys.stderr)
     for i in range(0, len(chunks), BATCH):

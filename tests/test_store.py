@@ -103,6 +103,9 @@ def test_a_build_stores_chunks_sentences_and_what_it_was_built_from(kept, embedd
     (article,) = index.articles.values()
     assert meta["articles"] == f'{{"{article.id}": "{article.content_hash}"}}'
     assert index.chunks_col.configuration_json["hnsw"]["space"] == "cosine"
+    # Passages are searched with Chroma's default graph; sentences, only read by id, get the sparsest.
+    assert index.chunks_col.configuration_json["hnsw"]["max_neighbors"] == 16
+    assert index.sentences_col.configuration_json["hnsw"]["max_neighbors"] == 2
     assert set(index.chunks_col.get()["ids"]) == set(index.chunks)
 
 
