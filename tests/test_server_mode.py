@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from bot.bench_scale import chroma_server, free_port
+from bot.chroma_server import chroma_server, free_port
 from bot.errors import StoreError
 from bot.ingest import add
 from bot.qa import ArticleQA
