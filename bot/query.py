@@ -166,8 +166,28 @@ def rewrite(question: str, history, people: set[str] = frozenset()) -> str:
             return prev_q.replace(prev_entities[0], subject, 1)
         return f"{prev_q.rstrip('?.! ')} {subject}?"
     if BARE.match(question) and prev_q:
-        return f"{question.rstrip('?.! ')}: {prev_q}"
+        return _ask_again(question.rstrip("?.! ").strip(), prev_q)
     return question
+
+
+_AUX_WORDS = r"(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had)\b"
+_AUX = re.compile("^" + _AUX_WORDS, re.I)
+# A wh-word directly before its auxiliary ("Where will", "What did"): the slot can take another.
+_WH = re.compile(r"^(?:and |but |so )?(?:what|when|where|why|how)\s+(?=" + _AUX_WORDS + ")", re.I)
+
+
+def _ask_again(bare: str, prev_q: str) -> str:
+    """A bare wh-word asks the previous question again about something else: 'When?' after
+    'Where will they meet?' is 'When will they meet?', and 'Why?' after 'Did he sign it?' is
+    'Why did he sign it?'. Otherwise ('Why?' after 'Who called?') the previous question
+    goes beside it: 'Why: Who called?'."""
+    if bare.lower() in ("why", "how", "when", "where", "who"):
+        wh = _WH.match(prev_q)
+        if wh:
+            return f"{bare.capitalize()} {prev_q[wh.end():]}"
+        if _AUX.match(prev_q):
+            return f"{bare.capitalize()} {prev_q[0].lower()}{prev_q[1:]}"
+    return f"{bare}: {prev_q}"
 
 
 def _followed_by_noun(tokens, i: int) -> bool:

@@ -111,6 +111,11 @@ def test_check_question_accepts_and_tidies(text, tidy):
         ("What do they want?", turn("What did Trump and Putin discuss?", "Trump and Putin discussed the war. [1]"),
          "What do Trump and Putin want?"),
         ("Why?", turn("Who initiated the call?", "Putin initiated the call [1]"), "Why: Who initiated the call?"),
+        # A bare wh-word takes the previous question's slot when that one is "wh + auxiliary".
+        ("When?", turn("Where will Trump and Putin meet next?", "In Budapest [1]"), "When will Trump and Putin meet next?"),
+        ("Why?", turn("Did Trump endorse the bill?", "Not formally [1]"), "Why did Trump endorse the bill?"),
+        ("Why not?", turn("Did Trump endorse the bill?", "Not formally [1]"), "Why not: Did Trump endorse the bill?"),
+        ("When?", turn("Tell me about the Budapest meeting.", "It is planned [1]"), "When: Tell me about the Budapest meeting."),
     ],
 )
 def test_follow_ups_are_rewritten(people, question, history, query):
