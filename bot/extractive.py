@@ -50,7 +50,7 @@ ANSWER_TYPES = {
     # A place: a locative word before a proper noun ("at the White House", "on board Air
     # Force One", "datelined Washington"). Matched case-sensitively after the cue.
     "place": (r"^(?:and |so |then )?where\b|\bin which (?:city|country|place)\b",
-              r"\b(?i:in|at|on board|aboard|from|near|inside|outside|within|into|to|datelined)\s+(?:the\s+)?[A-Z]"),
+              r"\b(?i:in|at|on board|aboard|from|near|inside|outside|within|into|datelined)\s+(?:the\s+)?[A-Z]"),
 }
 _CASE_SENSITIVE = {"place"}
 _HOW_MANY = re.compile(r"\bhow many (?:more |of the |of )?(\w+)", re.I)
@@ -91,6 +91,12 @@ def fits_type(kind: str | None, sentence: str, question: str = "") -> bool:
     return True
 
 
+def _names_in(word: str, text_words: set[str]) -> bool:
+    """Is the name word in the text, itself or as a variant sharing its first six letters
+    (Ukrainian / Ukraine, Russian / Russia, Zelensky / Zelenskyy)?"""
+    return word in text_words or (len(word) >= 6 and any(w.startswith(word[:6]) for w in text_words))
+
+
 def entity_coverage(entities: list[str], sentence: str, passage: str | None) -> float:
     """Share of the question's names in the sentence (half credit: elsewhere in its passage)."""
     if not entities:
@@ -99,9 +105,9 @@ def entity_coverage(entities: list[str], sentence: str, passage: str | None) -> 
     got = 0.0
     for e in entities:
         ws = [w for w in words(e) if w not in STOPWORDS]
-        if ws and all(w in sent for w in ws):
+        if ws and all(_names_in(w, sent) for w in ws):
             got += 1.0
-        elif ws and all(w in pas for w in ws):
+        elif ws and all(_names_in(w, pas) for w in ws):
             got += 0.5
     return got / len(entities)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extractive import answer_type, fits_type
+from bot.extractive import answer_type, entity_coverage, fits_type
 
 
 @pytest.mark.parametrize(
@@ -35,10 +35,26 @@ def test_answer_type(question, kind):
         ("He said the ministers would meet with senior advisers next week.", False),
         ("In a related development, the bill gained support.", False),  # "In a" names no place
         ("They met in august in a tent.", False),  # lower case after the cue is no proper noun
+        ("I told that to President Zelenskyy.", False),  # "to" names a recipient, not a place
     ],
 )
 def test_a_place_is_a_locative_cue_before_a_proper_noun(sentence, fits):
     assert fits_type("place", sentence) is fits
+
+
+@pytest.mark.parametrize(
+    "names, sentence, passage, coverage",
+    [
+        (["Ukrainian"], "The war in Ukraine goes on.", None, 1.0),  # a demonym is its country
+        (["Russia"], "Russian advisers will meet.", None, 1.0),
+        (["Zelensky"], "Zelenskyy spoke.", None, 1.0),  # a spelling variant
+        (["Putin"], "He will meet Trump.", "Putin called. He will meet Trump.", 0.5),  # in the passage only
+        (["Putin", "Budapest"], "Putin agreed.", None, 0.5),
+        (["Paris"], "Parish councils met.", None, 0.0),  # five letters: no variant matching
+    ],
+)
+def test_entity_coverage(names, sentence, passage, coverage):
+    assert entity_coverage(names, sentence, passage) == coverage
 
 
 def test_where_questions_are_answered_with_a_place(qa):
