@@ -72,7 +72,8 @@ def run_bench(repeat: int = 30, cold_runs: int = 2) -> int:
     warm_p50, warm_p95 = statistics.median(warm), _pct(warm, 0.95)
 
     # Indexing: full build (embed + store) of the passages against raw encode of the same texts.
-    from .store import _build, connect
+    from .build import write_build
+    from .store import connect
 
     chunks = list(qa.index().chunks.values())
     texts = [c.text for c in chunks]
@@ -86,7 +87,7 @@ def run_bench(repeat: int = 30, cold_runs: int = 2) -> int:
         articles = list(qa.index().articles.values())
         t = time.perf_counter()
         for r in range(rounds):
-            _build(client, f"bench-{r}", "bench", articles, chunks, qa.embedder, progress=False)
+            write_build(client, f"bench-{r}", "bench", articles, chunks, qa.embedder, progress=False)
         build_s = time.perf_counter() - t
     raw_rate, build_rate = rounds * len(chunks) / raw_s, rounds * len(chunks) / build_s
 

@@ -8,12 +8,13 @@ import shutil
 
 import pytest
 
+from bot.build import PREFIX
 from bot.chroma_server import chroma_server, free_port
 from bot.errors import StoreError
 from bot.ingest import add
 from bot.qa import ArticleQA
 from bot.settings import Settings
-from bot.store import PREFIX, connect, open_index
+from bot.store import connect, open_index
 
 from conftest import EVAL_DIR, SEED_ARTICLES  # tests/ is on sys.path (pytest's rootdir conftest)
 from test_ingest import NEWS_PAGE

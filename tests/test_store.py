@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
+from bot import build, store
 from bot.article import load_articles
+from bot.build import PREFIX, SENTENCE_SUFFIX
 from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
 from bot.errors import IndexFolderError, ModelError, StoreError
-from bot.store import PREFIX, SENTENCE_SUFFIX, connect, fingerprint, open_index
+from bot.store import connect, fingerprint, open_index
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
 
@@ -175,7 +176,7 @@ def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder,
     settings, old = built
     old_counts = collections(old.client)
     query = embedder.embed_query("How far can the Tomahawk fly?")
-    monkeypatch.setattr(store, "BATCH", 4)  # 13 passages: four batches
+    monkeypatch.setattr(build, "BATCH", 4)  # 13 passages: four batches
     change_article(settings)
     failing = FailingEmbedder(embedder, ok_batches=1)
     with pytest.raises(PowerCut):
@@ -219,7 +220,7 @@ def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder,
 def test_an_interrupted_forced_rebuild_leaves_the_previous_index_serving(built, embedder, monkeypatch):
     settings, old = built
     before = collections(old.client)
-    monkeypatch.setattr(store, "BATCH", 4)
+    monkeypatch.setattr(build, "BATCH", 4)
     with pytest.raises(PowerCut):
         open_index(settings, FailingEmbedder(embedder, ok_batches=1), rebuild=True, progress=False)
     # The rebuild went to a staging build beside the serving one, which is untouched.
