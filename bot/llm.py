@@ -114,10 +114,10 @@ def _huggingface(settings):
 
 
 def _allow_inference_calls() -> None:
-    """Lift huggingface_hub's offline switch for this process. The embedder sets
-    HF_HUB_OFFLINE=1 so that no weights download; huggingface_hub reads it once at import
-    and then refuses every request, inference calls included. The embedding model still
-    loads from its bundled path (sha256-checked), so lifting the switch downloads nothing."""
+    """Lift huggingface_hub's offline switch for this process. An offline deployment (and
+    the test suite) sets HF_HUB_OFFLINE=1; huggingface_hub reads it once at import and then
+    refuses every request, inference calls included. The embedding model loads from its
+    bundled path with local_files_only (sha256-checked), so lifting the switch downloads nothing."""
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
