@@ -60,3 +60,14 @@ def test_the_scale_bench_runs_small_sizes_in_both_modes(embedder):
     lines = out.getvalue().splitlines()
     assert len(lines) == 4 and all(len(line.split()) == 13 for line in lines)
     assert lines[2].startswith("server           1      15 ")
+
+
+def test_each_mode_is_timed_with_an_empty_query_cache(embedder):
+    """Both modes ask the same questions: the second must not find their vectors cached."""
+    from bot import embeddings
+    from bot.bench_scale import time_questions
+
+    embedder.embed_query("a question the first mode asked")
+    assert embeddings._cached_query.cache_info().currsize > 0
+    time_questions([], [], embedder, queries=0, seed=7)
+    assert embeddings._cached_query.cache_info().currsize == 0
