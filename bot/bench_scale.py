@@ -190,7 +190,7 @@ def time_questions(rows: list[Row], workdirs: list[Path], embedder, *, queries: 
 
     # Every mode asks the same questions: without this, the second mode would find their
     # query vectors cached by the first and skip the embedding that the floor includes.
-    embeddings._cached_query.cache_clear()
+    embeddings.clear_query_cache()
     with contextlib.ExitStack() as stack:
         runs = []
         for row, workdir in zip(rows, workdirs):

@@ -177,6 +177,11 @@ class Embedder:
         return chunk_vecs.astype(np.float32), sentence_vecs
 
 
+def clear_query_cache() -> None:
+    """Forget cached query vectors, so that timing a question includes its embedding."""
+    _cached_query.cache_clear()
+
+
 @lru_cache(maxsize=512)
 def _cached_query(embedder: Embedder, text: str) -> np.ndarray:
     vec = np.asarray(embedder.langchain.embed_query(text), dtype=np.float32)

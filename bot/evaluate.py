@@ -102,7 +102,7 @@ def run(qa, examples: list[Example], progress: bool = True) -> list[dict]:
     qa.ask(WARM_UP_QUESTION)
     records = []
     for ex in tqdm(examples, desc="Evaluating", unit="question", disable=not progress, file=sys.stderr):
-        embeddings._cached_query.cache_clear()  # every question pays for its own query embedding
+        embeddings.clear_query_cache()  # every question pays for its own query embedding
         try:
             answer = qa.ask(ex.user_input, list(ex.history), id=ex.id, article_id=ex.article_id).to_dict()
         except BotError as e:

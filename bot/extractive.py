@@ -31,6 +31,7 @@ MAX_WORDS = 60
 SECOND_MARGIN = 0.15  # a second sentence must score at least this close to the best
 MIN_GAIN = 0.25  # ... and cover this share of the question's term weight that the first lacks
 W_ENTITY = 0.4  # how much a sentence loses for each of the question's names it lacks
+VARIANT_PREFIX = 6  # name words sharing this many first letters are one name (Ukraine / Ukrainian)
 
 _NUMBER = r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?|first|second|third|once|twice)\b"
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -48,11 +49,10 @@ ANSWER_TYPES = {
               _NUMBER),
     "duration": (r"\bhow long\b", r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b"),
     # A place: a locative word before a proper noun ("at the White House", "on board Air
-    # Force One", "datelined Washington"). Matched case-sensitively after the cue.
-    "place": (r"^(?:and |so |then )?where\b|\bin which (?:city|country|place)\b",
-              r"\b(?i:in|at|on board|aboard|from|near|inside|outside|within|into|datelined)\s+(?:the\s+)?[A-Z]"),
+    # Force One", "datelined Washington"). A leading "where" is typed in answer_type.
+    "place": (r"\bin which (?:city|country|place)\b",
+              r"\b(?:in|at|on board|aboard|from|near|inside|outside|within|into|datelined)\s+(?:the\s+)?(?-i:[A-Z])"),
 }
-_CASE_SENSITIVE = {"place"}
 _HOW_MANY = re.compile(r"\bhow many (?:more |of the |of )?(\w+)", re.I)
 
 
@@ -74,8 +74,7 @@ def fits_type(kind: str | None, sentence: str, question: str = "") -> bool:
     must count N (or say how many times): "3350 ERAMs" fits "How many ERAMs", "995 miles" does not."""
     if kind is None:
         return True
-    flags = 0 if kind in _CASE_SENSITIVE else re.I
-    if re.search(ANSWER_TYPES[kind][1], sentence, flags) is None:
+    if re.search(ANSWER_TYPES[kind][1], sentence, re.I) is None:
         return False
     m = _HOW_MANY.search(question) if kind == "count" else None
     if m and m[1].lower() not in STOPWORDS:
@@ -94,7 +93,8 @@ def fits_type(kind: str | None, sentence: str, question: str = "") -> bool:
 def _names_in(word: str, text_words: set[str]) -> bool:
     """Is the name word in the text, itself or as a variant sharing its first six letters
     (Ukrainian / Ukraine, Russian / Russia, Zelensky / Zelenskyy)?"""
-    return word in text_words or (len(word) >= 6 and any(w.startswith(word[:6]) for w in text_words))
+    prefix = word[:VARIANT_PREFIX]
+    return word in text_words or (len(word) >= VARIANT_PREFIX and any(w.startswith(prefix) for w in text_words))
 
 
 def entity_coverage(entities: list[str], sentence: str, passage: str | None) -> float:
@@ -162,7 +162,7 @@ def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
         for w in words(entity):
             if len(w) < 3 or w in STOPWORDS or w in vocabulary:
                 continue
-            if len(w) >= 6 and _has_prefix(vocabulary, w[:6]):
+            if len(w) >= VARIANT_PREFIX and _has_prefix(vocabulary, w[:VARIANT_PREFIX]):
                 continue  # a spelling variant: Zelensky / Zelenskyy
             missing.append(w)
     return missing
