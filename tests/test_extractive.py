@@ -68,3 +68,13 @@ def test_a_typed_answer_must_be_about_a_thing_the_question_names(qa):
     answer = qa.ask("When did Mark Montgomery make his suggestion?")
     assert answer.abstained and answer.citations == ()
     assert "no passage states a date for Mark Montgomery" in answer.response
+
+
+def test_a_typed_answer_may_take_its_name_from_the_title(qa):
+    # ¶3 says "the conflict, which began nearly four years ago"; the title says which
+    # conflict ("… Ukraine Peace Deal"), so the date answers a question about Ukraine.
+    answer = qa.ask("When did the war in Ukraine begin?")
+    assert not answer.abstained
+    assert "nearly four years ago" in answer.response
+    # The metadata's dates are about the article, not its topic: they are not cited.
+    assert [c.paragraph for c in answer.citations] == [3]
