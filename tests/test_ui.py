@@ -1,15 +1,14 @@
 """The UI's pure parts: history handling, rendering, escaping, export and feedback records.
 
 Answers come from the real session pipeline (`qa`) or are built by hand; nothing here
-starts a server (see test_ui_client.py and test_browser.py for that).
+starts a server (see test_ui_turns.py for answering a turn, test_ui_client.py and
+test_browser.py for the running app).
 """
 
 from __future__ import annotations
 
 import html
 import json
-import subprocess
-import sys
 import threading
 from datetime import datetime, timezone
 
@@ -20,7 +19,7 @@ from bot import render
 from bot.answer import Answer, Citation
 from bot.errors import UsageError
 from bot.feedback import feedback_record, read_feedback, record_feedback
-from bot.ui import NO_EVAL, UNEXPECTED, answer_turn, create_app, evaluation_view, export_files, last_answered
+from bot.ui import export_files, last_answered
 
 TOMAHAWK = "What is the range of a Tomahawk missile?"
 XSS = "<img src=x onerror=alert(1)>"
@@ -226,150 +225,3 @@ def test_record_feedback_appends_whole_lines_from_many_threads(tmp_path):
     records = read_feedback(path)
     assert sorted(r["question"] for r in records) == sorted(f"Q{n}?" for n in range(40))
     assert read_feedback(tmp_path / "missing.jsonl") == []
-
-
-# --- answering a turn: streaming, bad input, failures ---------------------------------
-
-def run_turn(qa, message, turns=()):
-    steps = list(answer_turn(qa, message, list(turns)))
-    return steps, steps[-1][0]
-
-
-def test_answer_turn_streams_then_stores_the_answer(qa):
-    steps, turns = run_turn(qa, TOMAHAWK)
-    assert steps[0] == ([{"question": TOMAHAWK, "answer": None, "error": None}], None)
-    partial = [text for _, text in steps if text]
-    assert partial and all(turns[-1]["answer"]["response"].startswith(p) for p in partial)
-    answer = turns[-1]["answer"]
-    assert answer["citations"][0]["paragraph"] == 10 and "[1]" in answer["response"]
-
-
-def test_a_follow_up_uses_the_answered_history(qa):
-    _, turns = run_turn(qa, "Tell me about the Tomahawk missile.")
-    _, turns = run_turn(qa, "", turns)  # a failed turn in between is not history
-    _, turns = run_turn(qa, "What is its range?", turns)
-    answer = turns[-1]["answer"]
-    assert "Tomahawk" in answer["search_query"] and answer["search_query"] != answer["user_input"]
-    assert "995 miles" in answer["response"]
-
-
-@pytest.mark.parametrize("message, says", [
-    ("", "empty"),
-    ("   \n\t ", "empty"),
-    ("why " * 25_000, "limit is 2,000"),
-    ("🙂🚀🙂", "no words"),
-    ("What is\x00 the range?\x1b[31m", "control characters"),
-    (None, "empty"),
-])
-def test_bad_input_becomes_a_message_and_the_session_goes_on(qa, message, says):
-    _, turns = run_turn(qa, message)
-    assert turns[-1]["answer"] is None and says in turns[-1]["error"]
-    assert len(render.chat_messages(turns)[0]["content"]) < 400
-    _, turns = run_turn(qa, TOMAHAWK, turns)
-    assert turns[-1]["answer"]["citations"][0]["paragraph"] == 10
-
-
-def test_a_turn_limited_to_one_article_searches_only_that_article(qa):
-    article_id = next(iter(qa.index().articles))
-    _, turns = run_turn_in(qa, TOMAHAWK, article_id)
-    assert turns[-1]["answer"]["citations"][0]["article_id"] == article_id
-    _, turns = run_turn_in(qa, TOMAHAWK, "no-such-article")
-    answer = turns[-1]["answer"]
-    assert answer["abstained"] and answer["citations"] == [] and answer["retrieved_context_ids"] == []
-
-
-def run_turn_in(qa, message, article_id):
-    steps = list(answer_turn(qa, message, [], article_id))
-    return steps, steps[-1][0]
-
-
-class BrokenQA:
-    """Fails the way a bug would: not a BotError."""
-
-    def stream(self, question, history=None, article_id=None):
-        raise RuntimeError("index exploded at 0xdeadbeef")
-        yield  # a generator, like ArticleQA.stream
-
-
-class StreamingQA:
-    """Streams like an LLM backend: growing text, then an Answer that fell back with a notice."""
-
-    def stream(self, question, history=None, article_id=None):
-        yield "The Tomahawk"
-        yield "The Tomahawk has a range"
-        yield Answer(user_input=question, response="The Tomahawk has a range of 995 miles. [1]", abstained=False,
-                     backend="openai", notice="The language model timed out - this answer is extractive")
-
-
-def test_streamed_tokens_show_as_they_come_and_the_notice_stays():
-    steps, turns = run_turn(StreamingQA(), "Range?")
-    shown = [render.chat_messages(t, pending)[-1]["content"] for t, pending in steps]
-    assert shown[1:3] == ["The Tomahawk …", "The Tomahawk has a range …"]
-    assert "⚠️ The language model timed out" in shown[-1]
-    panel = render.sources_html(turns[-1])
-    assert "OpenAI-compatible" in panel and "timed out" in panel
-
-
-@pytest.mark.parametrize("backend, name", [
-    ("extractive", "the extractive answerer (quotes the article, no language model)"),
-    ("llamacpp", "a local language model (llama.cpp)"),
-    ("openai:gpt-4o-mini", "a language model through an OpenAI-compatible API (gpt-4o-mini)"),
-    ("somethingnew", "somethingnew"),
-    ("", "the extractive answerer (quotes the article, no language model)"),
-])
-def test_backend_name(backend, name):
-    assert render.backend_name(backend) == name
-
-
-def test_an_unexpected_failure_shows_no_traceback():
-    _, turns = run_turn(BrokenQA(), "Anything?")
-    assert turns[-1]["error"] == UNEXPECTED
-    assert "0xdeadbeef" not in json.dumps(render.chat_messages(turns))
-
-
-# --- the evaluation tab and the app itself --------------------------------------------
-
-def test_evaluation_view_shows_the_latest_run(tmp_path):
-    plot = tmp_path / "recall.png"
-    plot.write_bytes(b"\x89PNG\r\n\x1a\n")
-    seen = []
-
-    def loader(root):
-        seen.append(root)
-        return "## Run 1\nrecall@5 0.97", [str(plot), str(tmp_path / "gone.png")]
-
-    assert evaluation_view(str(tmp_path), loader) == ("## Run 1\nrecall@5 0.97", [str(plot)])
-    assert seen == [str(tmp_path)]
-    assert evaluation_view(str(tmp_path), lambda root: None) == (NO_EVAL, [])
-
-
-def test_evaluation_view_survives_a_broken_report(tmp_path):
-    def loader(root):
-        raise KeyError("summary.json")
-
-    summary, plots = evaluation_view(str(tmp_path), loader)
-    assert "could not be read" in summary and NO_EVAL in summary and plots == []
-
-
-def test_evaluation_view_default_loader_never_raises(tmp_path):
-    summary, plots = evaluation_view(str(tmp_path / "no-runs-here"))
-    assert summary == NO_EVAL and plots == []
-
-
-class UntouchableQA:
-    def __getattr__(self, name):
-        raise AssertionError(f"create_app touched qa.{name} while building the page")
-
-
-def test_create_app_loads_nothing_and_names_the_ask_endpoint():
-    demo = create_app(UntouchableQA())
-    names = [fn.api_name for fn in demo.fns.values()]
-    assert "ask" in names
-
-
-def test_importing_the_app_loads_no_model():
-    code = ("import sys, app, bot.ui; bot.ui.create_app(); "
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb', 'bot.qa') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=str(__import__("pathlib").Path(__file__).parent.parent))
-    assert out.stdout.strip() == "[]"
