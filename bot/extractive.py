@@ -38,12 +38,14 @@ _MONTHS = "january|february|march|april|may|june|july|august|september|october|n
 _DATE = (rf"\b(?:\d{{4}}|\d{{1,2}}:\d{{2}}|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
          r"today|yesterday|tomorrow|tonight|ago|date|dates|(?:next|last|this|earlier this|later this) (?:week|month|year))\b")
 ANSWER_TYPES = {
-    # type: (question pattern, evidence pattern)
+    # type: (question pattern, evidence pattern); the first that matches the question wins.
+    "time": (r"\b(?:what|which) time\b|\btime of (?:the )?day\b",  # a clock time, not just a day
+             r"\b\d{1,2}[:.]\d{2}\b|\b(?:a\.m\.|p\.m\.|am|pm|o'clock|morning|afternoon|evening|night|noon|midnight|dawn|dusk)\b"),
     "money": (r"\b(?:cost|costs|price|priced|pay|paid|spend|spent|worth|budget|dollars?)\b",
               r"[$€£]|\b(?:dollars?|euros?|pounds?|cost|costs|price|worth|budget|paid|funding)\b"),
     "distance": (r"\bhow far\b|\bdistance\b|\brange\b",
                  r"\b\d[\d,.]*\s*(?:miles?|km|kilomet\w+|met(?:er|re)s?|feet)\b"),
-    "date": (r"\bwhen\b|\bwhat (?:day|date|time|year|month)\b|\bwhich (?:day|date|year|month)\b|\bon what date\b|\bhow long ago\b",
+    "date": (r"\bwhen\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year|month)\b|\bon what date\b|\bhow long ago\b",
              _DATE),
     "count": (r"\bhow many\b|\bhow much\b|\b(?:number|percentage|percent|share) of\b|\bwhat (?:\w+ )?(?:number|percentage)\b",
               _NUMBER),
@@ -155,10 +157,28 @@ def _sorted_words(vocabulary: frozenset) -> tuple[str, ...]:
     return tuple(sorted(vocabulary))
 
 
+# A nationality or regional adjective before a common noun ("the European country",
+# "American and Russian presidents") describes the thing asked about; it names nothing.
+_DESCRIPTOR = re.compile(r"\b([A-Z][a-z]+(?:an|ese|ish))\s+(?=[a-z])")
+
+
+def descriptors(question: str) -> set[str]:
+    """The question's descriptors.
+
+    >>> sorted(descriptors("Did the American and Russian presidents meet Orbán?"))
+    ['American', 'Russian']
+    """
+    return {m[1] for m in _DESCRIPTOR.finditer(question)}
+
+
 def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
-    """Capitalised words of the question that no article contains (a name the text never uses)."""
+    """Capitalised words of the question that no article contains (a name the text never
+    uses). A descriptor the articles lack ("European") leaves the question to the scoring."""
     missing = []
+    skip = descriptors(question)
     for entity in _question_names(question):
+        if entity in skip:
+            continue
         for w in words(entity):
             if len(w) < 3 or w in STOPWORDS or w in vocabulary:
                 continue
@@ -181,6 +201,9 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
         return Extract((), 0.0, "no passage matched")
     kind = answer_type(question)
     names = _question_names(question)
+    # What a typed answer must be about: the names, less descriptors when there are others
+    # ("Where will Rubio meet the Russian advisers?" is about Rubio, not anything Russian).
+    core = [n for n in names if n not in descriptors(question)] or names
     qterms = set(terms(question))
     weights = {t: index.lexical.idf(t) for t in qterms}
     total = sum(weights.values()) or 1.0
@@ -207,13 +230,13 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
             # answer loses weight for each name missing from the sentence (half if it is in
             # the frame of a typed answer, or in the passage of another).
             coverage = entity_coverage(names, text, frame if kind else chunk.text)
-            if kind and coverage == 0:
+            if kind and (coverage if core == names else entity_coverage(core, text, frame)) == 0:
                 off_topic = True
                 continue
             score *= 1 - W_ENTITY * (1 - coverage)
             scored.append(Scored(doc.id, i, s, e, score, vectors[doc.id][i], frozenset(qterms & present)))
     if not scored:
-        about = f" for {' or '.join(names)}" if off_topic else ""
+        about = f" for {' or '.join(core)}" if off_topic else ""
         return Extract((), 0.0, f"no passage states a {kind}{about}")
     scored.sort(key=lambda x: -x.score)
     best = scored[0]

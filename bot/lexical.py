@@ -66,6 +66,23 @@ def words(text: str) -> list[str]:
     return out
 
 
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|and)\s+)?[A-Z][\w'’-]*)+")
+
+
+def acronyms(text: str) -> set[str]:
+    """Lower-cased initials of the capitalised names in `text` (and of each name's tail),
+    so a reader's "CSIS" finds "Center for Strategic and International Studies".
+
+    >>> sorted(acronyms("analyst Jane Roe of Center for Strategic and International Studies"))
+    ['csis', 'is', 'jrcsis', 'rcsis', 's', 'sis']
+    """
+    out = set()
+    for m in _NAME_RUN.finditer(text):
+        initials = "".join(w[0] for w in m[0].split() if w[0].isupper()).lower()
+        out.update(initials[i:] for i in range(len(initials)))
+    return out
+
+
 def terms(text: str) -> list[str]:
     """Content terms: stop words dropped, the rest stemmed."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]

@@ -27,7 +27,7 @@ from .build import PREFIX, SENTENCE_SUFFIX, drop_build, reusable_build, swap_bui
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
 from .errors import IndexFolderError, StoreError
-from .lexical import BM25, words
+from .lexical import BM25, acronyms, words
 
 STAGING = "-next"  # a forced rebuild is written under name + STAGING, then swapped in
 
@@ -114,7 +114,7 @@ class Index:
     lexical: BM25
     fingerprint: str
     embedder: Embedder
-    vocabulary: frozenset[str] = frozenset()  # every word of the articles, lower-cased
+    vocabulary: frozenset[str] = frozenset()  # every word of the articles and their names' acronyms, lower-cased
     server_url: str | None = None  # BOT_CHROMA_URL, when the vectors live on a server
 
     def __post_init__(self):
@@ -213,7 +213,7 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
         chunks_col = client.get_collection(name)
         sentences_col = client.get_collection(name + SENTENCE_SUFFIX)
     lexical = BM25([(c.id, _lexical_text(c)) for c in chunks], groups=[c.article_id for c in chunks])
-    vocabulary = frozenset(w for a in articles for w in words(a.text))
+    vocabulary = frozenset(w for a in articles for w in (*words(a.text), *acronyms(a.text)))
     return Index(
         client=client,
         chunks_col=chunks_col,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extractive import answer_type, entity_coverage, fits_type
+from bot.extractive import answer_type, descriptors, entity_coverage, fits_type, unknown_names
+from bot.lexical import acronyms, words
 
 
 @pytest.mark.parametrize(
@@ -17,6 +18,9 @@ from bot.extractive import answer_type, entity_coverage, fits_type
         ("In which city will the summit be held?", "place"),
         ("How far can the drone fly?", "distance"),
         ("How many inspectors visited the site?", "count"),
+        ("What time of day did the ministers speak?", "time"),  # a clock time, not a day
+        ("At what time was the story published?", "time"),
+        ("What day did the ministers speak?", "date"),
         ("Who wrote this?", None),
         ("Which diplomacy elsewhere inspired him?", None),  # "elsewhere" is not "where"
     ],
@@ -78,3 +82,49 @@ def test_a_typed_answer_may_take_its_name_from_the_title(qa):
     assert "nearly four years ago" in answer.response
     # The metadata's dates are about the article, not its topic: they are not cited.
     assert [c.paragraph for c in answer.citations] == [3]
+
+
+@pytest.mark.parametrize(
+    "sentence, fits",
+    [("They spoke at 05:22 IST.", True), ("They spoke on Thursday morning.", True), ("They spoke on Thursday.", False)],
+)
+def test_a_time_of_day_is_a_clock_time_or_a_part_of_the_day(sentence, fits):
+    assert fits_type("time", sentence) is fits
+
+
+TEXT = "Analyst Jane Roe of the Center for Strategic and International Studies met US and Hungarian officials."
+VOCABULARY = frozenset(words(TEXT)) | acronyms(TEXT)
+
+
+@pytest.mark.parametrize(
+    "question, missing",
+    [
+        ("What did the CSIS analyst say?", []),  # the initials of a name the text spells out
+        ("What did the NATO analyst say?", ["nato"]),
+        ("What did Orbán say?", ["orbán"]),
+        ("Which European officials did she meet?", []),  # a descriptor, not a name: left to scoring
+        ("What did the Hungarian officials say?", []),  # a variant of a word the text has
+        ("Did Iran's officials attend?", ["iran"]),  # a possessive is a name
+    ],
+)
+def test_unknown_names(question, missing):
+    assert unknown_names(question, VOCABULARY) == missing
+
+
+def test_descriptors_are_adjectives_of_nationality_before_a_common_noun():
+    assert descriptors("Did the American and Russian presidents meet in Budapest?") == {"American", "Russian"}
+    assert descriptors("What did the Russian President say?") == set()  # part of a title, a name
+    assert descriptors("When did Ukraine ask?") == set()
+
+
+def test_a_typed_answer_about_a_named_person_is_not_taken_from_a_descriptor(qa):
+    # ¶1 places a meeting "in Hungary's Budapest" and names Russia's president, but the
+    # article never says where Rubio meets the Russian advisers.
+    answer = qa.ask("Where will Rubio hold talks with the Russian advisers?")
+    assert answer.abstained and answer.citations == ()
+    assert "no passage states a place for Rubio)" in answer.response
+
+
+def test_a_time_of_day_question_is_not_answered_with_a_weekday(qa):
+    answer = qa.ask("What time of day did Trump and Putin talk?")
+    assert answer.abstained and "no passage states a time" in answer.response
