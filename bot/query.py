@@ -145,6 +145,8 @@ def rewrite(question: str, history, people: set[str] = frozenset()) -> str:
                     persons = [c for c in candidates if c in people or c.split()[-1] in people]
                     if len(persons) >= 2:
                         who = f"{persons[0]} and {persons[1]}"
+                if who and not personal:
+                    who = _noun_phrase(who, prev_q) or who
                 if who and who not in own:
                     possessive = low in ("his", "its", "their", "theirs", "hers") or (
                         low == "her" and _followed_by_noun(tokens, tokens.index(tok))
@@ -188,6 +190,24 @@ def _ask_again(bare: str, prev_q: str) -> str:
         if _AUX.match(prev_q):
             return f"{bare.capitalize()} {prev_q[0].lower()}{prev_q[1:]}"
     return f"{bare}: {prev_q}"
+
+
+def _noun_phrase(name: str, text: str) -> str | None:
+    """The compound a name modifies, as the object of a preposition ending the question:
+    "it" after "Who is for the new Russia sanctions bill?" is the bill, not Russia. A name
+    before a single noun is the thing itself ("a Tomahawk missile" is a Tomahawk), and
+    words after a name with no preposition before it may be a verb ("can a Tomahawk
+    missile fly?").
+
+    >>> _noun_phrase("Russia", "Who is optimistic about the new Russia sanctions bill?")
+    'the new Russia sanctions bill'
+    >>> _noun_phrase("Tomahawk", "What is the range of a Tomahawk missile?") is None
+    True
+    """
+    m = re.search(rf"\b(?:about|of|on|for|in|with|to|from|against|over|by)\s+((?:the|a|an)\s+(?:[a-z][\w-]*\s+){{0,2}}){re.escape(name)}((?:\s+[a-z][\w-]*){{2,}})\s*[?.!]*\s*$", text)
+    if m is None or m[2].split()[0] in STOPWORDS:
+        return None
+    return " ".join([*m[1].split(), name, *m[2].split()])
 
 
 def _followed_by_noun(tokens, i: int) -> bool:

@@ -196,3 +196,16 @@ def test_person_names(text, names):
 )
 def test_entities(text, expected):
     assert entities(text) == expected
+
+
+@pytest.mark.parametrize("prev_q, question, query", [
+    # "it" is the compound the name modifies, not the name
+    ("Who signed off on the new Hungary trade agreement?", "When does it start?", "When does the new Hungary trade agreement start?"),
+    ("Who is optimistic about the Russia sanctions bill?", "Whom would it hit?", "Whom would the Russia sanctions bill hit?"),
+    # a name before a single noun is the thing itself; with no preposition, the words
+    # after a name may be a verb
+    ("What is the range of a Tomahawk missile?", "What does it cost?", "What does Tomahawk cost?"),
+    ("How far can a Tomahawk missile fly?", "What does it cost?", "What does Tomahawk cost?"),
+])
+def test_it_takes_the_compound_a_name_modifies(people, prev_q, question, query):
+    assert rewrite(question, turn(prev_q, "The ministers."), people) == query
