@@ -74,10 +74,11 @@ def write_build(client, name, fp, articles, chunks, embedder, progress, previous
     for i in range(0, len(chunks), BATCH):
         batch = chunks[i : i + BATCH]
         vecs, sentence_vecs = _vectors(batch, embedder, previous)
+        # No documents: the text is read from the articles by span, never from Chroma, and
+        # Chroma would index every document for full-text search it is never asked for.
         col.add(
             ids=[c.id for c in batch],
             embeddings=vecs,
-            documents=[c.text for c in batch],
             metadatas=[{"article_id": c.article_id, "article_title": titles[c.article_id], "paragraph": c.paragraph,
                         "start": c.start, "end": c.end, "section": c.section or ""} for c in batch],
         )
