@@ -231,7 +231,7 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
             # answer loses weight for each name missing from the sentence (half if it is in
             # the frame of a typed answer, or in the passage of another).
             coverage = entity_coverage(names, text, frame if kind else chunk.text)
-            if kind and (coverage if core == names else entity_coverage(core, text, frame)) == 0:
+            if kind and entity_coverage(core, text, frame) == 0:
                 off_topic = True
                 continue
             score *= 1 - W_ENTITY * (1 - coverage)
