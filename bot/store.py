@@ -1,8 +1,8 @@
-"""The index: chunk vectors in Chroma (cosine), sentence vectors beside them, BM25 in memory.
+"""The index: chunk vectors in Chroma (cosine), each with its sentence vectors, BM25 in memory.
 
 The articles folder is the source of truth. An index build is named by a fingerprint
 of what it was built from (the articles' content hashes, the embedding model, the
-chunker version), so a stale index is simply one whose fingerprint is not the current
+chunker version, the record layout), so a stale index is simply one whose fingerprint is not the current
 one. A build writes new collections beside the old ones and marks them complete only
 at the end; readers never open an incomplete build, so an interrupted rebuild leaves
 the previous index serving. Re-indexing unchanged articles finds the build and adds
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .article import Article, load_articles
-from .build import PREFIX, SENTENCE_SUFFIX, drop_build, reusable_build, swap_build, write_build
+from .build import FORMAT, PREFIX, drop_build, reusable_build, sentence_rows, swap_build, write_build
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
 from .errors import IndexFolderError, StoreError
@@ -33,7 +33,7 @@ STAGING = "-next"  # a forced rebuild is written under name + STAGING, then swap
 
 
 def fingerprint(articles: list[Article], model_id: str) -> str:
-    h = hashlib.sha256(f"chunker={CHUNKER_VERSION}\nmodel={model_id}\n".encode())
+    h = hashlib.sha256(f"chunker={CHUNKER_VERSION}\nmodel={model_id}\nformat={FORMAT}\n".encode())
     for a in sorted(articles, key=lambda a: a.id):
         h.update(f"{a.id}={a.content_hash}\n".encode())
     return h.hexdigest()
@@ -108,7 +108,6 @@ class Index:
 
     client: object
     chunks_col: object
-    sentences_col: object
     articles: dict[str, Article]
     chunks: dict[str, Chunk]
     lexical: BM25
@@ -142,17 +141,16 @@ class Index:
             else:
                 missing.append(cid)
         if missing:
-            ids = [f"{cid}:{i}" for cid in missing for i in range(len(self.chunks[cid].sentences))]
             try:
-                res = self.sentences_col.get(ids=ids, include=["embeddings"])
+                res = self.chunks_col.get(ids=missing, include=["metadatas"])
             except Exception as e:
                 raise self._failed(e) from None
-            found = dict(zip(res["ids"], res["embeddings"]))
+            found = dict(zip(res["ids"], res["metadatas"]))
             for cid in missing:
-                rows = [found.get(f"{cid}:{i}") for i in range(len(self.chunks[cid].sentences))]
-                if any(r is None for r in rows):
+                rows = sentence_rows(found.get(cid), len(self.chunks[cid].sentences))
+                if rows is None:
                     raise StoreError("The index lacks sentence vectors for some passages - run `python -m bot index --rebuild`")
-                out[cid] = self._sentence_cache[cid] = np.asarray(rows, dtype=np.float32)
+                out[cid] = self._sentence_cache[cid] = rows
             while len(self._sentence_cache) > 4096:
                 self._sentence_cache.popitem(last=False)
         return out
@@ -169,7 +167,7 @@ def _complete_builds(client) -> dict[str, object]:
     builds = {}
     for col in client.list_collections():
         name = col.name if hasattr(col, "name") else str(col)
-        if name.startswith(PREFIX) and not name.endswith(SENTENCE_SUFFIX):
+        if name.startswith(PREFIX):  # older layouts' side collections too: dropped as not current
             builds[name] = col
     return builds
 
@@ -197,10 +195,10 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
             if col is not None or rebuild:
                 why = "rebuilding as asked" if rebuild else "finishing an interrupted build"
             else:
-                why = "building the index" if not existing else "the articles, model or chunker changed: rebuilding"
+                why = "building the index" if not existing else "the articles, model, chunker or index layout changed: rebuilding"
             if progress:
                 print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
-            previous = None if rebuild else reusable_build(client, existing, name, embedder)
+            previous = None if rebuild else reusable_build(existing, name, embedder)
             # Rebuilding a complete build (--rebuild, same articles) must not drop it first:
             # build under a staging name and swap at the end.
             target = name + STAGING if col is not None and meta.get("complete") else name
@@ -211,13 +209,11 @@ def open_index(settings, embedder: Embedder, *, build: bool = True, rebuild: boo
                 if old != name:
                     drop_build(client, old)
         chunks_col = client.get_collection(name)
-        sentences_col = client.get_collection(name + SENTENCE_SUFFIX)
     lexical = BM25([(c.id, _lexical_text(c)) for c in chunks], groups=[c.article_id for c in chunks])
     vocabulary = frozenset(w for a in articles for w in (*words(a.text), *acronyms(a.text)))
     return Index(
         client=client,
         chunks_col=chunks_col,
-        sentences_col=sentences_col,
         articles={a.id: a for a in articles},
         chunks={c.id: c for c in chunks},
         lexical=lexical,

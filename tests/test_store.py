@@ -10,7 +10,7 @@ import pytest
 
 from bot import build, store
 from bot.article import load_articles
-from bot.build import PREFIX, SENTENCE_SUFFIX
+from bot.build import FORMAT, PREFIX
 from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
 from bot.errors import IndexFolderError, ModelError, StoreError
 from bot.store import connect, fingerprint, open_index
@@ -94,19 +94,17 @@ def kept(tmp_path_factory, embedder):
 def test_a_build_stores_chunks_sentences_and_what_it_was_built_from(kept, embedder):
     settings, index = kept
     name = PREFIX + index.fingerprint[:32]
-    n_sentences = sum(len(c.sentences) for c in index.chunks.values())
-    assert collections(index.client) == {name: 13, name + SENTENCE_SUFFIX: n_sentences}
+    assert collections(index.client) == {name: 13}  # one collection: sentence vectors ride in the metadata
     meta = index.chunks_col.metadata
     assert meta["complete"] is True
+    assert meta["format"] == FORMAT
     assert meta["fingerprint"] == index.fingerprint
     assert meta["embedding_model"] == embedder.model_id
     assert meta["chunker_version"] == store.CHUNKER_VERSION
     (article,) = index.articles.values()
     assert meta["articles"] == f'{{"{article.id}": "{article.content_hash}"}}'
     assert index.chunks_col.configuration_json["hnsw"]["space"] == "cosine"
-    # Passages are searched with Chroma's default graph; sentences, only read by id, get the sparsest.
     assert index.chunks_col.configuration_json["hnsw"]["max_neighbors"] == 16
-    assert index.sentences_col.configuration_json["hnsw"]["max_neighbors"] == 2
     assert set(index.chunks_col.get()["ids"]) == set(index.chunks)
 
 
@@ -144,21 +142,23 @@ def test_a_changed_article_makes_the_index_stale_and_it_is_rebuilt(built, embedd
     )
     capsys.readouterr()
     new = open_index(settings, embedder, progress=True)
-    assert "Index: the articles, model or chunker changed: rebuilding (13 passages)…" in capsys.readouterr().err
+    assert "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…" in capsys.readouterr().err
     assert new.fingerprint != old.fingerprint
-    name = PREFIX + new.fingerprint[:32]
-    assert set(collections(new.client)) == {name, name + SENTENCE_SUFFIX}  # the old build is dropped
+    assert set(collections(new.client)) == {PREFIX + new.fingerprint[:32]}  # the old build is dropped
     assert not old_names & set(collections(new.client))
     assert any("1,000 miles" in c.text for c in new.chunks.values())
 
 
-def test_the_fingerprint_changes_with_articles_model_and_chunker(make_settings, monkeypatch):
+def test_the_fingerprint_changes_with_articles_model_chunker_and_layout(make_settings, monkeypatch):
     articles = load_articles(make_settings().articles_dir)
     base = fingerprint(articles, "model-a")
     assert fingerprint(articles, "model-a") == base
     assert fingerprint(articles, "model-b") != base
     monkeypatch.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION + "-next")
-    assert fingerprint(articles, "model-a") != base
+    chunker = fingerprint(articles, "model-a")
+    assert chunker != base
+    monkeypatch.setattr(store, "FORMAT", store.FORMAT + 1)
+    assert fingerprint(articles, "model-a") not in (base, chunker)
 
 
 def test_another_embedding_model_makes_the_index_stale(built, embedder):
@@ -166,7 +166,7 @@ def test_another_embedding_model_makes_the_index_stale(built, embedder):
     other = open_index(settings, OtherModel(embedder), progress=False)
     assert other.fingerprint != old.fingerprint
     assert other.chunks_col.metadata["embedding_model"] == "another/model@sha256:0000"
-    assert len(collections(other.client)) == 2
+    assert len(collections(other.client)) == 1
 
 
 # --- atomic --------------------------------------------------------------------------
@@ -186,9 +186,8 @@ def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder,
     # The half build sits beside the old one, marked incomplete.
     counts = collections(old.client)
     half = {n: c for n, c in counts.items() if n not in old_counts}
-    assert len(half) == 2
-    half_name = next(n for n in half if not n.endswith(SENTENCE_SUFFIX))
-    assert half[half_name] == 4
+    ((half_name, half_count),) = half.items()
+    assert half_count == 4
     assert old.client.get_collection(half_name).metadata["complete"] is False
     assert {n: counts[n] for n in old_counts} == old_counts
 
@@ -212,8 +211,7 @@ def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder,
     done = open_index(settings, embedder, progress=True)
     assert "Index: finishing an interrupted build (13 passages)…" in capsys.readouterr().err
     assert PREFIX + done.fingerprint[:32] == half_name
-    assert collections(done.client) == {half_name: 13, half_name + SENTENCE_SUFFIX: sum(
-        len(c.sentences) for c in done.chunks.values())}
+    assert collections(done.client) == {half_name: 13}
     assert done.chunks_col.metadata["complete"] is True
 
 
@@ -225,8 +223,7 @@ def test_an_interrupted_forced_rebuild_leaves_the_previous_index_serving(built, 
         open_index(settings, FailingEmbedder(embedder, ok_batches=1), rebuild=True, progress=False)
     # The rebuild went to a staging build beside the serving one, which is untouched.
     name = PREFIX + old.fingerprint[:32]
-    first_four = sum(len(c.sentences) for c in list(old.chunks.values())[:4])
-    assert collections(old.client) == before | {name + store.STAGING: 4, name + store.STAGING + SENTENCE_SUFFIX: first_four}
+    assert collections(old.client) == before | {name + store.STAGING: 4}
     assert open_index(settings, embedder, build=False).fingerprint == old.fingerprint
     # A rebuild that completes swaps the staging build in and leaves nothing else behind.
     again = open_index(settings, embedder, rebuild=True, progress=False)

@@ -1,0 +1,60 @@
+"""The layout of a build: one record per passage, its sentence vectors packed in its metadata."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.build import SENTENCES_KEY, pack, sentence_rows
+from bot.errors import StoreError
+from bot.settings import Settings
+from bot.store import open_index
+
+
+SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("layout")
+    shutil.copytree(SEED_ARTICLES, root / "articles")
+    return open_index(Settings(articles_dir=root / "articles", index_dir=root / "chroma"), embedder, progress=False)
+
+
+def test_packed_vectors_read_back_exactly():
+    rows = np.random.default_rng(0).standard_normal((3, 384)).astype(np.float32)
+    assert np.array_equal(sentence_rows({SENTENCES_KEY: pack(rows)}, 3), rows)
+    assert sentence_rows({SENTENCES_KEY: pack(rows)}, 5) is None  # 1,152 values are not five rows
+
+
+def test_each_passage_keeps_the_vectors_of_its_own_sentences(index, embedder):
+    """The packed sentence vectors read back as the ones the model gives the passage's
+    sentences: one unit row per sentence, in order."""
+    chunk = max(index.chunks.values(), key=lambda c: len(c.sentences))
+    assert len(chunk.sentences) >= 3
+    (meta,) = index.chunks_col.get(ids=[chunk.id], include=["metadatas"])["metadatas"]
+    rows = sentence_rows(meta, len(chunk.sentences))
+    assert rows.shape == (len(chunk.sentences), embedder.dimension)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert rows == pytest.approx(embedder.embed_chunks([chunk])[1][0], abs=1e-5)
+    assert np.array_equal(index.sentence_vectors([chunk.id])[chunk.id], rows)
+
+
+@pytest.mark.parametrize("packed", [None, 7, "not base64!", "AAAA", ""])
+def test_sentence_vectors_that_are_missing_or_do_not_fit_read_as_none(packed):
+    assert sentence_rows({SENTENCES_KEY: packed} if packed is not None else {}, 2) is None
+    assert sentence_rows(None, 2) is None
+
+
+def test_a_build_whose_sentence_vectors_are_lost_asks_for_a_rebuild(make_settings, embedder):
+    settings = make_settings()
+    index = open_index(settings, embedder, progress=False)
+    cid = next(iter(index.chunks))
+    (meta,) = index.chunks_col.get(ids=[cid], include=["metadatas"])["metadatas"]
+    index.chunks_col.update(ids=[cid], metadatas=[{**meta, SENTENCES_KEY: "AAAA"}])
+    with pytest.raises(StoreError, match=re.escape("lacks sentence vectors for some passages - run `python -m bot index --rebuild`")):
+        open_index(settings, embedder, progress=False).sentence_vectors([cid])
