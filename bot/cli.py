@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--no-index", action="store_true", help="only delete the files; index on the next question")
 
     bench = sub.add_parser("bench", help="measure speed against floors measured in the same run")
-    bench.add_argument("--repeat", type=int, default=30, help="warm answers to time per question (default 30)")
+    bench.add_argument("--repeat", type=int, default=30, help="timings of the floor and of a warm answer: at least one per question (default 30)")
     bench.add_argument("--scale", action="store_true", help="index synthetic archives of growing size instead")
     bench.add_argument("--sizes", default="1,100,1000", help="with --scale: article counts (default 1,100,1000)")
     bench.add_argument("--modes", default="embedded,server", help="with --scale: embedded, server or both")
