@@ -25,31 +25,35 @@ from .chunking import CHUNKER_VERSION, Chunk
 from .embeddings import Embedder
 
 PREFIX = "bot-chunks-"
-FORMAT = 2  # the record layout; part of the fingerprint, so a new layout is a new build
+FORMAT = 3  # the record layout; part of the fingerprint, so a new layout is a new build
 SENTENCES_KEY = "sentence_vectors"
 BATCH = 64
 
 
 def pack(vectors: np.ndarray) -> str:
-    """Sentence vectors (rows) as text a metadata value can hold: base64 of float32 rows.
+    """Sentence vectors (rows) as text a metadata value can hold: base64 of float16 rows.
+
+    Half precision halves what Chroma stores (it keeps every string metadata value twice,
+    in its table and in a SQL index on it); a cosine between unit vectors moves by about
+    1e-4, far under any gap the answerer decides on.
 
     >>> sentence_rows({SENTENCES_KEY: pack(np.eye(2, 3))}, 2).tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
-    return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f4").tobytes()).decode("ascii")
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f2").tobytes()).decode("ascii")
 
 
-def sentence_rows(metadata: dict | None, n_sentences: int) -> np.ndarray | None:
+def sentence_rows(metadata: dict | None, n_sentences: int, dim: int | None = None) -> np.ndarray | None:
     """A record's sentence vectors, one row per sentence; None when it has none or the
-    packed values do not divide into that many rows."""
+    packed values are not that many rows (of `dim` values, when it is given)."""
     packed = (metadata or {}).get(SENTENCES_KEY)
     if not isinstance(packed, str) or n_sentences <= 0:
         return None
     try:
-        flat = np.frombuffer(base64.b64decode(packed, validate=True), dtype="<f4")
-    except ValueError:  # binascii.Error is one; so is a length not a multiple of 4
+        flat = np.frombuffer(base64.b64decode(packed, validate=True), dtype="<f2")
+    except ValueError:  # binascii.Error is one; so is a length not a multiple of 2
         return None
-    if not len(flat) or len(flat) % n_sentences:
+    if not len(flat) or len(flat) != n_sentences * (dim or len(flat) // n_sentences):
         return None
     return flat.reshape(n_sentences, -1).astype(np.float32)
 
@@ -76,7 +80,7 @@ def _vectors(batch: list[Chunk], embedder: Embedder, previous) -> tuple[np.ndarr
             if c.id in by_id:
                 vec, meta = by_id[c.id]
                 vec = np.asarray(vec, np.float32)
-                rows = sentence_rows(meta, len(c.sentences))
+                rows = sentence_rows(meta, len(c.sentences), len(vec))
                 if rows is not None:
                     known[c.id] = (vec, rows)
     todo = [c for c in batch if c.id not in known]

@@ -146,8 +146,9 @@ class Index:
             except Exception as e:
                 raise self._failed(e) from None
             found = dict(zip(res["ids"], res["metadatas"]))
+            dim = self.embedder.dimension
             for cid in missing:
-                rows = sentence_rows(found.get(cid), len(self.chunks[cid].sentences))
+                rows = sentence_rows(found.get(cid), len(self.chunks[cid].sentences), dim)
                 if rows is None:
                     raise StoreError("The index lacks sentence vectors for some passages - run `python -m bot index --rebuild`")
                 out[cid] = self._sentence_cache[cid] = rows

@@ -25,10 +25,15 @@ def index(tmp_path_factory, embedder):
     return open_index(Settings(articles_dir=root / "articles", index_dir=root / "chroma"), embedder, progress=False)
 
 
-def test_packed_vectors_read_back_exactly():
+def test_packed_vectors_read_back_in_half_precision():
     rows = np.random.default_rng(0).standard_normal((3, 384)).astype(np.float32)
-    assert np.array_equal(sentence_rows({SENTENCES_KEY: pack(rows)}, 3), rows)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    back = sentence_rows({SENTENCES_KEY: pack(rows)}, 3, 384)
+    assert back.dtype == np.float32 and back.shape == (3, 384)
+    assert np.abs(back - rows).max() < 1e-3
+    assert np.abs(back @ rows.T - rows @ rows.T).max() < 1e-3  # cosines barely move
     assert sentence_rows({SENTENCES_KEY: pack(rows)}, 5) is None  # 1,152 values are not five rows
+    assert sentence_rows({SENTENCES_KEY: pack(rows)}, 2, 384) is None  # nor two rows of 384
 
 
 def test_each_passage_keeps_the_vectors_of_its_own_sentences(index, embedder):
@@ -39,8 +44,8 @@ def test_each_passage_keeps_the_vectors_of_its_own_sentences(index, embedder):
     (meta,) = index.chunks_col.get(ids=[chunk.id], include=["metadatas"])["metadatas"]
     rows = sentence_rows(meta, len(chunk.sentences))
     assert rows.shape == (len(chunk.sentences), embedder.dimension)
-    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
-    assert rows == pytest.approx(embedder.embed_chunks([chunk])[1][0], abs=1e-5)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-3)
+    assert rows == pytest.approx(embedder.embed_chunks([chunk])[1][0], abs=1e-3)
     assert np.array_equal(index.sentence_vectors([chunk.id])[chunk.id], rows)
 
 
