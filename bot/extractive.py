@@ -4,8 +4,9 @@ Each sentence of the retrieved passages is scored against the question with the
 sentence vectors computed at index time (no embedding per question besides the
 query's own) and the idf-weighted share of the question's terms it contains. The
 evidence must also fit what the question asks for (a number for "how many", a date
-for "when", a person for "who"...), and every name in the question must occur in
-the articles. Below the calibrated threshold the bot says the article doesn't say.
+for "when", a place for "where"...; see ANSWER_TYPES), and every name in the question
+must occur in the articles. Below the calibrated threshold the bot says the article
+doesn't say.
 """
 
 from __future__ import annotations
