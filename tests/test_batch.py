@@ -1,0 +1,76 @@
+"""Batch answering (`python -m bot ask --batch`), line by line, over a fake pipeline:
+good lines answered, bad ones given an error record that says what to fix, none lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+class FakeQA:
+    """Answers every question with its own text; validates like the real one."""
+
+    def __init__(self):
+        self.asked = []
+
+    def ask(self, question, history=None, *, id=None, article_id=None):
+        from bot.answer import Answer
+        from bot.qa import check_history
+        from bot.query import check_question
+
+        question = check_question(question)
+        check_history(history)
+        self.asked.append((id, question, article_id))
+        return Answer(user_input=question, response=f"echo: {question}", abstained=False, id=id)
+
+
+@pytest.mark.parametrize(
+    "line, record",
+    [
+        ('{"id": "a", "user_input": "Why?"}', {"id": "a", "response": "echo: Why?"}),
+        ('{"id": 7, "question": "Why?"}', {"id": "7", "response": "echo: Why?"}),
+        ('{"user_input": "Why?"}', {"id": "line1", "response": "echo: Why?"}),
+        ('{"id": null, "user_input": "Why?"}', {"id": "line1", "response": "echo: Why?"}),
+        ('{"id": "b"}', {"id": "b", "line": 1, "error": 'line 1 has no "user_input" (or "question") text - add it'}),
+        ('{"id": "c", "user_input": 42}', {"id": "c", "line": 1, "error": 'line 1 has no "user_input" (or "question") text - add it'}),
+        ('{"id": "d", "user_input": ""}', {"id": "d", "line": 1, "error": "line 1: The question is empty - type a question about the article"}),
+        ("not json", {"id": "line1", "line": 1, "error": "line 1 is not valid JSON (Expecting value) - fix that line"}),
+        ('"a string"', {"id": "line1", "line": 1, "error": 'line 1 is not a JSON object - write {"id": ..., "user_input": ...}'}),
+        ('{"id": "e", "user_input": "Why?", "history": [{"role": "bot", "content": "x"}]}',
+         {"id": "e", "line": 1, "error": 'line 1: history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn'}),
+    ],
+)
+def test_answer_batch_records(tmp_path, capsys, line, record):
+    from bot.batch import answer_batch
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(line + "\n", encoding="utf-8")
+    code = answer_batch(FakeQA(), str(src), str(out))
+    (got,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert {k: got[k] for k in record} == record
+    assert code == (1 if "error" in record else 0)
+    assert capsys.readouterr().err.splitlines()[-1] == ("0 answered, 1 failed" if "error" in record else "1 answered, 0 failed")
+
+
+def test_answer_batch_keeps_going_and_passes_the_article(tmp_path, capsys):
+    from bot.batch import answer_batch
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "1", "user_input": "One?"}\n\n   \n{bad\n{"id": "3", "user_input": "Three?"}\n', encoding="utf-8")
+    qa = FakeQA()
+    assert answer_batch(qa, str(src), None, article_id="art") == 1
+    assert qa.asked == [("1", "One?", "art"), ("3", "Three?", "art")]
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(x)["id"] for x in lines] == ["1", "line4", "3"]
+
+
+def test_answer_batch_rejects_a_file_that_is_not_utf8(tmp_path):
+    from bot.batch import answer_batch
+    from bot.errors import UsageError
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes('{"user_input": "caf\u00e9?"}'.encode("latin-1"))
+    with pytest.raises(UsageError) as e:
+        answer_batch(FakeQA(), str(src), None)
+    assert str(e.value) == f"Batch file {src} is not UTF-8 text - save it as UTF-8 JSON lines"

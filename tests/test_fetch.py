@@ -1,0 +1,99 @@
+"""Adding articles by URL, against a real server on 127.0.0.1: private hosts refused
+unless allowed, redirects, types, sizes and timeouts each refused with their reason."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bot.article import load_articles
+from bot.ingest import FetchOptions, add
+
+from test_ingest import MARKDOWN, NEWS_PAGE  # tests/ is on sys.path (pytest's rootdir conftest)
+
+
+class _Site(BaseHTTPRequestHandler):
+    routes: dict = {}
+    hits: list = []
+
+    def do_GET(self):
+        self.hits.append(self.path)
+        status, ctype, body, delay = self.routes.get(self.path, (404, "text/plain", b"not found", 0))
+        time.sleep(delay)
+        self.send_response(status)
+        if status in (301, 302):
+            self.send_header("Location", body.decode())
+            body = b""
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site():
+    _Site.routes = {
+        "/news/harbour-bridge.html": (200, "text/html; charset=utf-8", NEWS_PAGE.encode(), 0),
+        "/library.md": (200, "text/markdown", MARKDOWN.encode(), 0),
+        "/moved": (302, "text/html", b"/news/harbour-bridge.html", 0),
+        "/to-file": (302, "text/html", b"file:///etc/passwd", 0),
+        "/logo.png": (200, "image/png", b"\x89PNG\r\n\x1a\n", 0),
+        "/huge.html": (200, "text/html", b"<p>" + b"x" * 2_000_000 + b"</p>", 0),
+        "/slow.html": (200, "text/html", NEWS_PAGE.encode(), 3),
+    }
+    _Site.hits = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    server.handle_error = lambda *args: None  # the client hanging up on /slow.html is expected
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_loopback_urls_are_refused_unless_allowed_by_configuration(site, tmp_path):
+    (out,) = add([f"{site}/news/harbour-bridge.html"], tmp_path / "articles", FetchOptions.from_env())
+    assert out.status == "refused"
+    assert out.detail == ("127.0.0.1 is a private or loopback address (127.0.0.1) - only public sites can be fetched "
+                          "(set BOT_ALLOW_PRIVATE_URLS=1 to allow local ones)")
+    assert _Site.hits == []  # refused before any request was sent
+
+
+@pytest.mark.parametrize("host", ["localhost", "10.1.2.3", "192.168.0.1", "169.254.169.254", "[::1]", "0.0.0.0"])
+def test_private_hosts_are_refused(host, tmp_path):
+    (out,) = add([f"http://{host}:9/page.html"], tmp_path / "articles", FetchOptions(timeout_s=2))
+    assert out.status == "refused" and "is a private or loopback address" in out.detail
+
+
+def test_urls_are_fetched_when_allowed(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_ALLOW_PRIVATE_URLS", "1")
+    out = add([f"{site}/news/harbour-bridge.html", f"{site}/library.md", f"{site}/moved"], tmp_path / "articles")
+    assert [(o.status, o.article_id) for o in out] == [
+        ("added", "harbour-bridge"), ("added", "library"), ("unchanged", "harbour-bridge")]
+    assert load_articles(tmp_path / "articles")[0].author == "Maria Lindqvist"
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/missing.html", "the server answered 404 Not Found"),
+    ("/logo.png", "it is image/png, not an article page (HTML, text or Markdown)"),
+    ("/huge.html", "the page is 2.0 MB, over the 1.0 MB limit"),
+    ("/to-file", "it redirects to file:///etc/passwd, which is not an http(s) URL"),
+    ("/slow.html", "no answer within 1 s"),
+])
+def test_bad_urls_are_refused(site, path, message, tmp_path):
+    options = FetchOptions(timeout_s=1, max_bytes=1_000_000, allow_private=True)
+    (out,) = add([site + path], tmp_path / "articles", options)
+    assert (out.status, out.detail) == ("refused", message)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/a.html", "file:///etc/passwd", "javascript:alert(1)"])
+def test_only_http_urls(url, tmp_path):
+    (out,) = add([url], tmp_path / "articles")
+    assert out.status == "refused"
+    assert out.detail in ("only http:// and https:// URLs can be fetched", "no such file or folder")
