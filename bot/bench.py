@@ -42,7 +42,7 @@ def _timed_process(code: str) -> float:
     return time.perf_counter() - t
 
 
-def run_bench(repeat: int = 30, cold_runs: int = 2) -> int:
+def run_bench(repeat: int = 30, cold_runs: int = 3) -> int:
     from . import embeddings
     from .qa import ArticleQA
 
@@ -96,8 +96,8 @@ def run_bench(repeat: int = 30, cold_runs: int = 2) -> int:
         f"m = SentenceTransformer({model_dir!r}, device='cpu'); m.encode('What is the range?')"
     )
     cold_code = "import bot; bot.ask('What is the range of a Tomahawk missile?')"
-    cold_floor = statistics.median(_timed_process(floor_code) for _ in range(cold_runs))
-    cold = statistics.median(_timed_process(cold_code) for _ in range(cold_runs))
+    pairs = [(_timed_process(floor_code), _timed_process(cold_code)) for _ in range(cold_runs)]  # side by side
+    cold_floor, cold = statistics.median(f for f, _ in pairs), statistics.median(c for _, c in pairs)
 
     result = {
         "floor_query_embedding_ms": floor_p50 * 1000,
