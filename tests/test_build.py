@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.build import SENTENCES_KEY, pack, sentence_rows
+from bot.build import FORMAT, PREFIX, SENTENCES_KEY, pack, sentence_rows
+from bot.chunking import CHUNKER_VERSION
 from bot.errors import StoreError
 from bot.settings import Settings
-from bot.store import open_index
+from bot.store import connect, open_index
 
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
@@ -63,3 +64,20 @@ def test_a_build_whose_sentence_vectors_are_lost_asks_for_a_rebuild(make_setting
     index.chunks_col.update(ids=[cid], metadatas=[{**meta, SENTENCES_KEY: "AAAA"}])
     with pytest.raises(StoreError, match=re.escape("lacks sentence vectors for some passages - run `python -m bot index --rebuild`")):
         open_index(settings, embedder, progress=False).sentence_vectors([cid])
+
+
+def test_an_index_of_the_older_two_collection_layout_is_rebuilt_and_dropped(make_settings, embedder, capsys):
+    """Layout 1 kept sentence vectors in a side collection and its builds carry no format
+    (nor its fingerprint): it is not opened, and both of its collections go once the new
+    build is done."""
+    settings = make_settings()
+    client = connect(settings.index_dir)
+    old = PREFIX + "0" * 32
+    client.create_collection(old, metadata={"bot_index": 1, "complete": True, "embedding_model": embedder.model_id,
+                                            "chunker_version": CHUNKER_VERSION})
+    client.get_collection(old).add(ids=["x"], embeddings=[[0.0] * embedder.dimension])
+    client.create_collection(old + "-sentences", metadata={"bot_index": 1})
+    index = open_index(settings, embedder, progress=True)
+    assert "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…" in capsys.readouterr().err
+    assert sorted(c.name for c in index.client.list_collections()) == [PREFIX + index.fingerprint[:32]]
+    assert index.chunks_col.count() == 13 and index.chunks_col.metadata["format"] == FORMAT
