@@ -4,7 +4,7 @@ passage's sentence vectors packed into its metadata.
 A build is named `PREFIX + fingerprint[:32]` (see store.fingerprint). It is written with
 `complete: False` and marked complete only after its last batch, so an interrupted
 build is never opened as the current index. Vectors of passages an earlier complete
-build already holds (same model, same chunker) are copied rather than embedded again.
+build already holds (same model, chunker and layout) are copied rather than embedded again.
 
 The sentence vectors are only ever read by passage id, never searched, so they ride in
 the passage's own metadata rather than in a second collection: a build is one `add` per
@@ -33,9 +33,10 @@ BATCH = 64
 def pack(vectors: np.ndarray) -> str:
     """Sentence vectors (rows) as text a metadata value can hold: base64 of float16 rows.
 
-    Half precision halves what Chroma stores (it keeps every string metadata value twice,
-    in its table and in a SQL index on it); a cosine between unit vectors moves by about
-    1e-4, far under any gap the answerer decides on.
+    Half precision halves the packed text, which Chroma keeps twice (in its table and in
+    a SQL index on it): 18.4 MB on disk at 100 articles instead of 32.2 MB in float32. A
+    cosine between unit vectors moves by about 1e-4, far under any gap the answerer
+    decides on.
 
     >>> sentence_rows({SENTENCES_KEY: pack(np.eye(2, 3))}, 2).tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]

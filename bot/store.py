@@ -2,10 +2,10 @@
 
 The articles folder is the source of truth. An index build is named by a fingerprint
 of what it was built from (the articles' content hashes, the embedding model, the
-chunker version, the record layout), so a stale index is simply one whose fingerprint is not the current
-one. A build writes new collections beside the old ones and marks them complete only
-at the end; readers never open an incomplete build, so an interrupted rebuild leaves
-the previous index serving. Re-indexing unchanged articles finds the build and adds
+chunker version, the record layout), so a stale index is simply one whose fingerprint
+is not the current one. A build writes a new collection beside the old one and marks it
+complete only at the end; readers never open an incomplete build, so an interrupted
+rebuild leaves the previous index serving. Re-indexing unchanged articles finds the build and adds
 nothing. This module decides when to build and opens builds; build.py writes them.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.article import load_articles
 from bot.build import FORMAT, PREFIX, SENTENCES_KEY, pack, sentence_rows
-from bot.chunking import CHUNKER_VERSION
+from bot.chunking import CHUNKER_VERSION, chunk_article
 from bot.errors import StoreError
 from bot.settings import Settings
 from bot.store import connect, open_index
@@ -56,28 +58,54 @@ def test_sentence_vectors_that_are_missing_or_do_not_fit_read_as_none(packed):
     assert sentence_rows(None, 2) is None
 
 
-def test_a_build_whose_sentence_vectors_are_lost_asks_for_a_rebuild(make_settings, embedder):
+@pytest.mark.parametrize("damage", ["undecodable", "wrong dimension"])
+def test_a_build_whose_sentence_vectors_are_damaged_asks_for_a_rebuild(make_settings, embedder, damage):
     settings = make_settings()
     index = open_index(settings, embedder, progress=False)
-    cid = next(iter(index.chunks))
-    (meta,) = index.chunks_col.get(ids=[cid], include=["metadatas"])["metadatas"]
-    index.chunks_col.update(ids=[cid], metadatas=[{**meta, SENTENCES_KEY: "AAAA"}])
+    chunk = next(iter(index.chunks.values()))
+    (meta,) = index.chunks_col.get(ids=[chunk.id], include=["metadatas"])["metadatas"]
+    packed = "AAAA" if damage == "undecodable" else pack(np.ones((len(chunk.sentences), 2)))  # rows of 2, not 384
+    index.chunks_col.update(ids=[chunk.id], metadatas=[{**meta, SENTENCES_KEY: packed}])
     with pytest.raises(StoreError, match=re.escape("lacks sentence vectors for some passages - run `python -m bot index --rebuild`")):
-        open_index(settings, embedder, progress=False).sentence_vectors([cid])
+        open_index(settings, embedder, progress=False).sentence_vectors([chunk.id])
+
+
+class Counting:
+    """The real embedder, counting the passages it embeds."""
+
+    def __init__(self, inner):
+        self.inner, self.embedded = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_chunks(self, chunks, progress=False):
+        self.embedded += len(chunks)
+        return self.inner.embed_chunks(chunks, progress)
 
 
 def test_an_index_of_the_older_two_collection_layout_is_rebuilt_and_dropped(make_settings, embedder, capsys):
-    """Layout 1 kept sentence vectors in a side collection and its builds carry no format
-    (nor its fingerprint): it is not opened, and both of its collections go once the new
-    build is done."""
+    """Layout 1 kept sentence vectors in a side collection; its builds carry no format and
+    its fingerprint had no layout line. Such a build, complete and over the same articles,
+    is not opened and not copied from (every passage is embedded again), and both of its
+    collections go once the new build is done."""
     settings = make_settings()
+    articles = load_articles(settings.articles_dir)
+    chunks = [c for a in articles for c in chunk_article(a)]
+    h = hashlib.sha256(f"chunker={CHUNKER_VERSION}\nmodel={embedder.model_id}\n".encode())  # layout 1's fingerprint
+    for a in sorted(articles, key=lambda a: a.id):
+        h.update(f"{a.id}={a.content_hash}\n".encode())
+    old = PREFIX + h.hexdigest()[:32]
     client = connect(settings.index_dir)
-    old = PREFIX + "0" * 32
-    client.create_collection(old, metadata={"bot_index": 1, "complete": True, "embedding_model": embedder.model_id,
-                                            "chunker_version": CHUNKER_VERSION})
-    client.get_collection(old).add(ids=["x"], embeddings=[[0.0] * embedder.dimension])
+    col = client.create_collection(old, metadata={"bot_index": 1, "complete": True, "embedding_model": embedder.model_id,
+                                                  "chunker_version": CHUNKER_VERSION})
+    vecs, sentence_vecs = embedder.embed_chunks(chunks)  # even records that look reusable are not reused
+    col.add(ids=[c.id for c in chunks], embeddings=vecs, metadatas=[{SENTENCES_KEY: pack(sv)} for sv in sentence_vecs])
     client.create_collection(old + "-sentences", metadata={"bot_index": 1})
-    index = open_index(settings, embedder, progress=True)
+    counting = Counting(embedder)
+    index = open_index(settings, counting, progress=True)
+    assert PREFIX + index.fingerprint[:32] != old
     assert "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…" in capsys.readouterr().err
+    assert counting.embedded == 13
     assert sorted(c.name for c in index.client.list_collections()) == [PREFIX + index.fingerprint[:32]]
     assert index.chunks_col.count() == 13 and index.chunks_col.metadata["format"] == FORMAT
