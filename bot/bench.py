@@ -96,8 +96,11 @@ def run_bench(repeat: int = 30, cold_runs: int = 3) -> int:
         f"m = SentenceTransformer({model_dir!r}, device='cpu'); m.encode('What is the range?')"
     )
     cold_code = "import bot; bot.ask('What is the range of a Tomahawk missile?')"
-    pairs = [(_timed_process(floor_code), _timed_process(cold_code)) for _ in range(cold_runs)]  # side by side
-    cold_floor, cold = statistics.median(f for f, _ in pairs), statistics.median(c for _, c in pairs)
+    floors, colds = [], []
+    for i in range(cold_runs):  # side by side, taking turns to go first (the first warms the disk cache)
+        for code, times in ((floor_code, floors), (cold_code, colds))[:: 1 if i % 2 else -1]:
+            times.append(_timed_process(code))
+    cold_floor, cold = statistics.median(floors), statistics.median(colds)
 
     result = {
         "floor_query_embedding_ms": floor_p50 * 1000,
