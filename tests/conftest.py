@@ -71,6 +71,21 @@ def make_settings(tmp_path):
     return make
 
 
+class CountingEmbedder:
+    """The real embedder, counting the passages it embeds (a build that copies vectors
+    from an earlier one embeds fewer)."""
+
+    def __init__(self, inner):
+        self.inner, self.embedded = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_chunks(self, chunks, progress=False):
+        self.embedded += len(chunks)
+        return self.inner.embed_chunks(chunks, progress)
+
+
 NEEDED_IN_CI = ("browser", "llm", "load")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,7 @@ from bot.errors import StoreError
 from bot.settings import Settings
 from bot.store import connect, open_index
 
-
-SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
+from conftest import SEED_ARTICLES, CountingEmbedder  # tests/ is on sys.path (pytest's rootdir conftest)
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +68,6 @@ def test_a_build_whose_sentence_vectors_are_damaged_asks_for_a_rebuild(make_sett
         open_index(settings, embedder, progress=False).sentence_vectors([chunk.id])
 
 
-class Counting:
-    """The real embedder, counting the passages it embeds."""
-
-    def __init__(self, inner):
-        self.inner, self.embedded = inner, 0
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def embed_chunks(self, chunks, progress=False):
-        self.embedded += len(chunks)
-        return self.inner.embed_chunks(chunks, progress)
-
-
 def test_an_index_of_the_older_two_collection_layout_is_rebuilt_and_dropped(make_settings, embedder, capsys):
     """Layout 1 kept sentence vectors in a side collection; its builds carry no format and
     its fingerprint had no layout line. Such a build, complete and over the same articles,
@@ -102,7 +86,7 @@ def test_an_index_of_the_older_two_collection_layout_is_rebuilt_and_dropped(make
     vecs, sentence_vecs = embedder.embed_chunks(chunks)  # even records that look reusable are not reused
     col.add(ids=[c.id for c in chunks], embeddings=vecs, metadatas=[{SENTENCES_KEY: pack(sv)} for sv in sentence_vecs])
     client.create_collection(old + "-sentences", metadata={"bot_index": 1})
-    counting = Counting(embedder)
+    counting = CountingEmbedder(embedder)
     index = open_index(settings, counting, progress=True)
     assert PREFIX + index.fingerprint[:32] != old
     assert "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…" in capsys.readouterr().err

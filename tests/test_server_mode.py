@@ -16,7 +16,7 @@ from bot.qa import ArticleQA
 from bot.settings import Settings
 from bot.store import connect, open_index
 
-from conftest import EVAL_DIR, SEED_ARTICLES  # tests/ is on sys.path (pytest's rootdir conftest)
+from conftest import EVAL_DIR, SEED_ARTICLES, CountingEmbedder  # tests/ is on sys.path (pytest's rootdir conftest)
 from test_ingest import NEWS_PAGE
 
 pytestmark = pytest.mark.slow
@@ -125,25 +125,11 @@ def test_a_malformed_server_url_is_refused_with_the_fix(url, tmp_path):
 
 def test_a_new_article_reuses_the_vectors_of_the_unchanged_ones(embedder, tmp_path):
     """Adding one article to an archive embeds only that article's passages."""
-
-    class Counting:
-        """The real embedder, counting the passages it embeds."""
-
-        def __init__(self, inner):
-            self.inner, self.embedded = inner, 0
-
-        def __getattr__(self, name):
-            return getattr(self.inner, name)
-
-        def embed_chunks(self, chunks, progress=False):
-            self.embedded += len(chunks)
-            return self.inner.embed_chunks(chunks, progress)
-
     articles = tmp_path / "articles"
     shutil.copytree(SEED_ARTICLES, articles)
     with chroma_server(tmp_path / "server") as s:
         settings = Settings(articles_dir=articles, index_dir=tmp_path / "unused", chroma_url=s.url)
-        counting = Counting(embedder)
+        counting = CountingEmbedder(embedder)
         first = open_index(settings, counting, progress=False)
         assert counting.embedded == len(first.chunks)
         (tmp_path / "page.html").write_text(NEWS_PAGE, encoding="utf-8")
