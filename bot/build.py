@@ -8,8 +8,9 @@ build already holds (same model, chunker and layout) are copied rather than embe
 
 The sentence vectors are only ever read by passage id, never searched, so they ride in
 the passage's own metadata rather than in a second collection: a build is one `add` per
-batch, where a second collection cost a fixed ~25 ms more per build and, at scale, an
-HNSW insert for each of three times as many rows.
+batch, where a second collection cost a fixed ~25 ms more per build (a tenth of a
+one-article build). At 1,000 articles the two layouts index at the same rate; this one
+takes more disk (169 MB against 132) and less memory (899 MB RSS against 1,075).
 """
 
 from __future__ import annotations
