@@ -97,9 +97,11 @@ def run_bench(repeat: int = 30, cold_runs: int = 3) -> int:
     )
     cold_code = "import bot; bot.ask('What is the range of a Tomahawk missile?')"
     floors, colds = [], []
-    for i in range(cold_runs):  # side by side, taking turns to go first (the first warms the disk cache)
-        for code, times in ((floor_code, floors), (cold_code, colds))[:: 1 if i % 2 else -1]:
+    runs = [(floor_code, floors), (cold_code, colds)]
+    for _ in range(cold_runs):  # side by side, taking turns to go first (the first warms the disk cache)
+        for code, times in runs:
             times.append(_timed_process(code))
+        runs.reverse()
     cold_floor, cold = statistics.median(floors), statistics.median(colds)
 
     result = {

@@ -55,7 +55,7 @@ def sentence_rows(metadata: dict | None, n_sentences: int, dim: int | None = Non
         flat = np.frombuffer(base64.b64decode(packed, validate=True), dtype="<f2")
     except ValueError:  # binascii.Error is one; so is a length not a multiple of 2
         return None
-    if not len(flat) or len(flat) != n_sentences * (dim or len(flat) // n_sentences):
+    if not len(flat) or len(flat) % n_sentences or (dim and len(flat) != n_sentences * dim):
         return None
     return flat.reshape(n_sentences, -1).astype(np.float32)
 

@@ -5,8 +5,9 @@ of what it was built from (the articles' content hashes, the embedding model, th
 chunker version, the record layout), so a stale index is simply one whose fingerprint
 is not the current one. A build writes a new collection beside the old one and marks it
 complete only at the end; readers never open an incomplete build, so an interrupted
-rebuild leaves the previous index serving. Re-indexing unchanged articles finds the build and adds
-nothing. This module decides when to build and opens builds; build.py writes them.
+rebuild leaves the previous index serving. Re-indexing unchanged articles finds the
+build and adds nothing. This module decides when to build and opens builds; build.py
+writes them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -13,17 +12,9 @@ from bot.article import load_articles
 from bot.build import FORMAT, PREFIX, SENTENCES_KEY, pack, sentence_rows
 from bot.chunking import CHUNKER_VERSION, chunk_article
 from bot.errors import StoreError
-from bot.settings import Settings
 from bot.store import connect, open_index
 
-from conftest import SEED_ARTICLES, CountingEmbedder  # tests/ is on sys.path (pytest's rootdir conftest)
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("layout")
-    shutil.copytree(SEED_ARTICLES, root / "articles")
-    return open_index(Settings(articles_dir=root / "articles", index_dir=root / "chroma"), embedder, progress=False)
+from conftest import CountingEmbedder  # tests/ is on sys.path (pytest's rootdir conftest)
 
 
 def test_packed_vectors_read_back_in_half_precision():
@@ -37,9 +28,10 @@ def test_packed_vectors_read_back_in_half_precision():
     assert sentence_rows({SENTENCES_KEY: pack(rows)}, 2, 384) is None  # nor two rows of 384
 
 
-def test_each_passage_keeps_the_vectors_of_its_own_sentences(index, embedder):
+def test_each_passage_keeps_the_vectors_of_its_own_sentences(qa, embedder):
     """The packed sentence vectors read back as the ones the model gives the passage's
     sentences: one unit row per sentence, in order."""
+    index = qa.index()  # the session's index: this test only reads it
     chunk = max(index.chunks.values(), key=lambda c: len(c.sentences))
     assert len(chunk.sentences) >= 3
     (meta,) = index.chunks_col.get(ids=[chunk.id], include=["metadatas"])["metadatas"]
