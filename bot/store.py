@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import sys
 from collections import OrderedDict
@@ -231,14 +232,20 @@ def _lexical_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
 
 
+_CHROMA_FILE = re.compile(r"chroma\.sqlite3(?:-wal|-shm|-journal)?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _wipe_if_corrupt(index_dir: Path) -> None:
-    """`--rebuild` on an embedded store Chroma cannot open: start the folder afresh."""
+    """`--rebuild` on an embedded store Chroma cannot open: remove what Chroma wrote there
+    (its database and its per-segment folders) and nothing else, so the build starts afresh."""
     if not (index_dir / "chroma.sqlite3").exists():
         return
     try:
         connect(index_dir)
     except StoreError:
-        shutil.rmtree(index_dir)
+        for path in index_dir.iterdir():
+            if _CHROMA_FILE.fullmatch(path.name):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 @contextlib.contextmanager

@@ -273,3 +273,16 @@ def test_a_corrupt_index_names_the_rebuild_and_the_rebuild_recovers(make_setting
     assert collections(index.client)[PREFIX + index.fingerprint[:32]] == 13
     # ... and it opens normally afterwards.
     assert open_index(settings, embedder, build=False).fingerprint == index.fingerprint
+
+
+def test_a_rebuild_over_a_corrupt_index_removes_only_what_chroma_wrote(make_settings, embedder):
+    settings = make_settings()
+    segment = settings.index_dir / "0b1e7c52-3f4a-4d8e-9c61-2a7f5e9d8b10"
+    segment.mkdir(parents=True)
+    (segment / "data_level0.bin").write_bytes(b"\x00" * 64)
+    (settings.index_dir / "chroma.sqlite3").write_bytes(b"this is not a database\x00" * 200)
+    (settings.index_dir / "notes.txt").write_text("mine")
+    with pytest.raises(IndexFolderError, match="is not an index folder"):
+        open_index(settings, embedder, rebuild=True, progress=False)
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == ["notes.txt"]
+    assert (settings.index_dir / "notes.txt").read_text() == "mine"
