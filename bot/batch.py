@@ -1,7 +1,9 @@
 """Batch answering: one JSON line in, one Answer (or one error record) out.
 
 A bad line never stops the batch: it gets {"id", "line", "error"} and the rest are
-answered. The model and index are loaded once for the whole file.
+answered. The model and index are loaded once for the whole file, before the first
+line, so a problem that no line can get past (a missing articles folder, a corrupt
+index) is reported once and ends the run with its own exit code.
 """
 
 from __future__ import annotations
@@ -24,26 +26,47 @@ def _parse(line: str, n: int) -> dict:
 
 
 def _record_id(obj: dict, n: int) -> str:
-    """The line's own id, so that even its error record can be matched: {"id": 7} -> '7'."""
-    return f"line{n}" if obj.get("id") is None else str(obj["id"])
+    """The line's own id, so that even its error record can be matched: {"id": 7} -> '7',
+    {"id": [1, 2]} -> '[1, 2]' (as written, not as Python prints it)."""
+    value = obj.get("id")
+    if value is None:
+        return f"line{n}"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _question(obj: dict, n: int) -> tuple[str, list]:
-    question = obj.get("user_input", obj.get("question"))
-    if not isinstance(question, str):
+    key = "user_input" if "user_input" in obj else "question" if "question" in obj else None
+    if key is None:
         raise UsageError(f'line {n} has no "user_input" (or "question") text - add it')
+    question = obj[key]
+    if not isinstance(question, str):
+        raise UsageError(f'line {n}: "{key}" must be text, not {_json_type(question)} - put the question in quotes')
     return question, obj.get("history") or []
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
 def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None = None) -> int:
     """Answer every line of `in_path`; return 0 if all lines were answered, 1 otherwise."""
     lines = read_lines(in_path, "Batch file", "questions.jsonl")
-    try:
-        out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
+    if not any(line.strip() for line in lines):
+        raise UsageError(f"Batch file {in_path} has no questions - write one JSON object per line, "
+                         'like {"id": "q1", "user_input": "Who wrote this?"}')
+    try:  # opened for appending, so that a run that stops before its first answer overwrites nothing
+        out = open(out_path, "a", encoding="utf-8") if out_path else sys.stdout
     except OSError as e:
         raise UsageError(f"Cannot write {out_path} ({e.strerror}) - check that its folder exists and is writable") from None
     failed = answered = 0
     try:
+        qa.index()  # once, before any line: a setup problem ends the run here, with its own message
+        if out is not sys.stdout:
+            out.truncate(0)
         for n, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

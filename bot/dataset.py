@@ -85,7 +85,9 @@ def parse_example(obj, line: int) -> Example:
 def read_lines(path, what: str, example: str) -> list[str]:
     """The lines of a UTF-8 JSON-lines file, or a `UsageError` saying what to fix."""
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        # Lines end at "\n" only: str.splitlines() would also split inside a JSON string
+        # at the separators JSON leaves unescaped (U+2028, U+0085...).
+        return [line.removesuffix("\r") for line in Path(path).read_text(encoding="utf-8").split("\n")]
     except FileNotFoundError:
         raise UsageError(f"{what} {path} does not exist - pass a JSON-lines file such as {example}") from None
     except UnicodeDecodeError:

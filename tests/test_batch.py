@@ -11,8 +11,15 @@ import pytest
 class FakeQA:
     """Answers every question with its own text; validates like the real one."""
 
-    def __init__(self):
+    def __init__(self, setup_error=None):
         self.asked = []
+        self.setup_error = setup_error
+        self.opened = 0
+
+    def index(self):
+        self.opened += 1
+        if self.setup_error:
+            raise self.setup_error
 
     def ask(self, question, history=None, *, id=None, article_id=None):
         from bot.answer import Answer
@@ -33,7 +40,9 @@ class FakeQA:
         ('{"user_input": "Why?"}', {"id": "line1", "response": "echo: Why?"}),
         ('{"id": null, "user_input": "Why?"}', {"id": "line1", "response": "echo: Why?"}),
         ('{"id": "b"}', {"id": "b", "line": 1, "error": 'line 1 has no "user_input" (or "question") text - add it'}),
-        ('{"id": "c", "user_input": 42}', {"id": "c", "line": 1, "error": 'line 1 has no "user_input" (or "question") text - add it'}),
+        ('{"id": "c", "user_input": 42}', {"id": "c", "line": 1, "error": 'line 1: "user_input" must be text, not a number - put the question in quotes'}),
+        ('{"id": {"n": 1}, "question": ["Why?"]}',
+         {"id": '{"n": 1}', "line": 1, "error": 'line 1: "question" must be text, not a list - put the question in quotes'}),
         ('{"id": "d", "user_input": ""}', {"id": "d", "line": 1, "error": "line 1: The question is empty - type a question about the article"}),
         ("not json", {"id": "line1", "line": 1, "error": "line 1 is not valid JSON (Expecting value) - fix that line"}),
         ('"a string"', {"id": "line1", "line": 1, "error": 'line 1 is not a JSON object - write {"id": ..., "user_input": ...}'}),
@@ -74,3 +83,42 @@ def test_answer_batch_rejects_a_file_that_is_not_utf8(tmp_path):
     with pytest.raises(UsageError) as e:
         answer_batch(FakeQA(), str(src), None)
     assert str(e.value) == f"Batch file {src} is not UTF-8 text - save it as UTF-8 JSON lines"
+
+
+def test_answer_batch_splits_lines_only_at_newlines(tmp_path, capsys):
+    from bot.batch import answer_batch
+
+    src = tmp_path / "in.jsonl"
+    # JSON leaves U+2028 and U+2029 unescaped inside strings; they do not end a line.
+    src.write_text('{"id": "a", "user_input": "Why\u2028now?"}\r\n{"id": "b", "user_input": "And\u2029then?"}\n', encoding="utf-8")
+    qa = FakeQA()
+    assert answer_batch(qa, str(src), None) == 0
+    assert [i for i, _, _ in qa.asked] == ["a", "b"]
+    assert capsys.readouterr().err.splitlines()[-1] == "2 answered, 0 failed"
+
+
+def test_a_setup_problem_ends_the_batch_once_instead_of_failing_every_line(tmp_path, capsys):
+    from bot.batch import answer_batch
+    from bot.errors import ArticlesFolderError
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"user_input": "One?"}\n{"user_input": "Two?"}\n', encoding="utf-8")
+    out.write_text("earlier answers\n", encoding="utf-8")
+    qa = FakeQA(setup_error=ArticlesFolderError("Articles folder x does not exist - create it"))
+    with pytest.raises(ArticlesFolderError, match="does not exist"):
+        answer_batch(qa, str(src), str(out))
+    assert qa.opened == 1 and qa.asked == []
+    assert out.read_text(encoding="utf-8") == "earlier answers\n"  # not truncated by a run that answered nothing
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"])
+def test_a_batch_file_without_questions_says_so(tmp_path, content):
+    from bot.batch import answer_batch
+    from bot.errors import UsageError
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError) as e:
+        answer_batch(FakeQA(), str(src), None)
+    assert str(e.value) == (f'Batch file {src} has no questions - write one JSON object per line, '
+                            'like {"id": "q1", "user_input": "Who wrote this?"}')
