@@ -232,6 +232,11 @@ def load_article(path: Path) -> Article:
 
 def load_articles(folder: Path) -> list[Article]:
     """Every article file in `folder`, sorted by name."""
+    if folder.exists() and not folder.is_dir():
+        raise ArticlesFolderError(
+            f"Articles folder {folder} is a file, not a folder - set BOT_ARTICLES_DIR to the folder that holds "
+            "the article .txt files"
+        )
     if not folder.is_dir():
         raise ArticlesFolderError(
             f"Articles folder {folder} does not exist - create it and put the article .txt files in it, "

@@ -57,6 +57,8 @@ ANSWER_TYPES = {
     "place": (r"\bin which (?:city|country|place)\b",
               r"\b(?:in|at|on board|aboard|from|near|inside|outside|within|into|datelined)\s+(?:the\s+)?(?-i:[A-Z])"),
 }
+KIND_PHRASES = {"time": "a time of day", "money": "an amount of money", "distance": "a distance", "date": "a date",
+                "count": "a number", "duration": "how long", "place": "a place"}
 _HOW_MANY = re.compile(r"\bhow many (?:more |of the |of )?(\w+)", re.I)
 
 
@@ -197,8 +199,9 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
     if gives_instructions(question):
         return Extract((), 0.0, "the message gives the bot instructions instead of asking about the article")
     missing = unknown_names(question, index.vocabulary)
-    if missing:
-        return Extract((), 0.0, f"the articles never mention {', '.join(missing)}")
+    if missing:  # named as the question writes them: "FIFA World Cup", not "fifa, world, cup"
+        shown = [e for e in _question_names(question) if set(words(e)) & set(missing)] or missing
+        return Extract((), 0.0, f"the articles never mention {_either(shown)}")
     if not docs:
         return Extract((), 0.0, "no passage matched")
     kind = answer_type(question)
@@ -239,7 +242,7 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
             scored.append(Scored(doc.id, i, s, e, score, vectors[doc.id][i], frozenset(qterms & present)))
     if not scored:
         about = f" for {' or '.join(core)}" if off_topic else ""
-        return Extract((), 0.0, f"no passage states a {kind}{about}")
+        return Extract((), 0.0, f"no passage states {KIND_PHRASES[kind]}{about}")
     scored.sort(key=lambda x: -x.score)
     best = scored[0]
     if best.score < threshold:
@@ -258,6 +261,11 @@ def select(question: str, qvec: np.ndarray, docs, index, threshold: float = ABST
             chosen.append(other)
             break
     return Extract(tuple(_with_antecedent(c, index) for c in chosen), best.score)
+
+
+def _either(names: list[str]) -> str:
+    """['A'] -> 'A'; ['A', 'B', 'C'] -> 'A, B or C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 _DANGLING = re.compile(r"^\W*(?:he|she|they|it|this|that|these|those)\b|[,\"”]\s*(?:he|she|they) (?:said|added|says)\b", re.I)

@@ -51,6 +51,18 @@ def test_missing_folder(tmp_path):
     )
 
 
+def test_a_file_where_the_folder_should_be(tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_text("Title\n\nText.")
+    with pytest.raises(ArticlesFolderError) as e:
+        load_articles(path)
+    assert e.value.exit_code == 2
+    assert str(e.value) == (
+        f"Articles folder {path} is a file, not a folder - set BOT_ARTICLES_DIR to the folder that holds "
+        "the article .txt files"
+    )
+
+
 def test_folder_without_txt(tmp_path):
     (tmp_path / "notes.md").write_text("# not an article")
     (tmp_path / "sub.txt").mkdir()  # a folder named like an article is not one

@@ -76,13 +76,26 @@ def test_where_questions_are_answered_with_a_place(qa):
         # article never says where Rubio meets the Russian advisers: a descriptor is no topic.
         ("Where will Rubio hold talks with the Russian advisers?", "no passage states a place for Rubio)"),
         # The call was "on Thursday": a day, not a time of day.
-        ("What time of day did Trump and Putin talk?", "no passage states a time"),
+        ("What time of day did Trump and Putin talk?", "no passage states a time of day"),
+        ("How much did the Tomahawk missiles cost?", "no passage states an amount of money)"),
     ],
 )
 def test_a_typed_answer_must_be_about_a_thing_the_question_names(qa, question, reason):
     answer = qa.ask(question)
     assert answer.abstained and answer.citations == ()
     assert reason in answer.response
+
+
+@pytest.mark.parametrize(
+    "question, reason",
+    [
+        ("Who won the 2022 FIFA World Cup?", "(the articles never mention FIFA World Cup)."),
+        ("Did Orbán or the NATO chief speak?", "(the articles never mention Orbán or NATO)."),
+    ],
+)
+def test_a_name_the_articles_never_use_is_given_as_the_question_writes_it(qa, question, reason):
+    answer = qa.ask(question)
+    assert answer.abstained and answer.response.endswith(reason)
 
 
 def test_a_typed_answer_may_take_its_name_from_the_title(qa):
