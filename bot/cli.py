@@ -63,11 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--baseline", help="an earlier summary.json to compare with")
     ev.add_argument("--max-drop", type=float, help="fail when a metric drops more than this below the baseline")
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.commands = sub.choices  # name -> its parser
     return parser
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to, whose --help lists what it takes
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "ask":
             return _ask(args)

@@ -154,7 +154,7 @@ def test_index_reports_ready_without_rebuilding(index_dir):
         (["ask", RANGE, "--out", "out.jsonl"], "error: --out goes with --batch - add --batch IN.jsonl, or drop --out"),
         (["ask", "--batch", "no/such/file.jsonl"], "error: Batch file no/such/file.jsonl does not exist - pass a JSON-lines file such as questions.jsonl"),
         (["ask", "--batch", "tests"], "error: Cannot read batch file tests (Is a directory) - pass a readable JSON-lines file"),
-        (["ask", "--bogus"], "error: unrecognized arguments: --bogus - see `python -m bot --help`"),
+        (["ask", "--bogus"], "error: unrecognized arguments: --bogus - see `python -m bot ask --help`"),
         (["frobnicate"], "error: argument command: invalid choice: 'frobnicate' (choose from "),
     ],
 )
@@ -221,7 +221,8 @@ def test_bad_settings(tmp_path):
          'error: No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`'),
         ([], "error: the following arguments are required: command - see `python -m bot --help`"),
         (["ask", "--article"], "error: argument --article: expected one argument - see `python -m bot ask --help`"),
-        (["index", "--fast"], "error: unrecognized arguments: --fast - see `python -m bot --help`"),
+        (["index", "--fast"], "error: unrecognized arguments: --fast - see `python -m bot index --help`"),
+        (["ask", "Why?", "now"], "error: unrecognized arguments: now - see `python -m bot ask --help`"),
         (["bench", "--repeat", "x"], "error: argument --repeat: invalid int value: 'x' - see `python -m bot bench --help`"),
     ],
 )
