@@ -276,7 +276,8 @@ def _with_antecedent(s: Scored, index) -> Scored:
     the answer says who; only within the same passage."""
     chunk = index.chunks[s.chunk_id]
     text = index.articles[chunk.article_id].text
-    if s.index == 0 or not _DANGLING.search(text[s.start : s.end]):
+    # The article-details passage says "It was published on …" of the article itself.
+    if s.index == 0 or chunk.is_metadata or not _DANGLING.search(text[s.start : s.end]):
         return s
     prev_start, _ = chunk.sentences[s.index - 1]
     if len(text[prev_start : s.end].split()) > MAX_WORDS:

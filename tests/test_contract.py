@@ -137,6 +137,15 @@ def test_metadata_questions_are_answered_from_paragraph_zero(qa, question, fact)
     assert answer.to_dict()["citations"][0]["paragraph"] == 0
 
 
+@pytest.mark.parametrize("question", ["When was it published?", "When was this story last updated?", "Where is it datelined?"])
+def test_a_metadata_answer_quotes_only_the_fact_asked_for(qa, question):
+    # "It was published on …" speaks of the article: it needs no sentence before it.
+    answer = qa.ask(question)
+    (citation,) = answer.citations
+    assert citation.paragraph == 0
+    assert citation.quote.startswith("It ") and ". " not in citation.quote  # one sentence
+
+
 def test_a_follow_up_reports_the_query_it_searched(qa):
     history = [{"role": "user", "content": "What is a Tomahawk missile?"},
                {"role": "assistant", "content": "Tomahawk missiles are long-range weapons. [1]"}]
