@@ -20,6 +20,20 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 
 
+def _url(env, name: str, example: str) -> str | None:
+    """An http(s) URL with a host, or None when unset: 'localhost:8080' is refused here,
+    not reported later as a server that "could not be reached"."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    from urllib.parse import urlparse
+
+    u = urlparse(raw)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ConfigError(f"{name}={raw!r} is not an http(s) URL - set it like {example}")
+    return raw
+
+
 def _number(env, name: str, default, low, high, kind=int):
     """A numeric variable within [low, high]; `kind` is int or float."""
     raw = env.get(name)
@@ -65,7 +79,7 @@ class Settings:
             top_k=_number(env, "BOT_TOP_K", DEFAULT_TOP_K, 1, 50),
             llm=llm,
             llm_model=env.get("BOT_LLM_MODEL") or None,
-            llm_base_url=env.get("BOT_LLM_BASE_URL") or None,
+            llm_base_url=_url(env, "BOT_LLM_BASE_URL", "http://127.0.0.1:8080/v1"),
             llm_timeout_s=_number(env, "BOT_LLM_TIMEOUT_S", 30.0, 0.1, 600.0, float),
             feedback_path=Path(feedback) if feedback else index_dir.parent / "feedback.jsonl",
             secrets={k: env[k] for k in ("OPENAI_API_KEY", "HF_TOKEN") if env.get(k)},
