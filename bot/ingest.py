@@ -84,6 +84,8 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
         return url_id(final), normalise(data, kind)
     kind = TEXT_SUFFIXES.get(path.suffix.lower())
     if not path.exists():
+        if re.match(r"^[a-z][a-z0-9+.-]+:", label, re.I):  # "javascript:…", "mailto:…": a URL, not a path
+            raise Refused("only http:// and https:// URLs can be fetched")
         raise Refused("no such file or folder")
     try:
         size = path.stat().st_size

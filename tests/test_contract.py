@@ -36,7 +36,6 @@ def refused(qa):
 
 def check_types(d: dict) -> None:
     assert set(d) == ANSWER_KEYS
-    assert d["id"] is None or isinstance(d["id"], str)
     for key in ("user_input", "search_query", "response", "backend"):
         assert isinstance(d[key], str) and d[key]
     assert isinstance(d["abstained"], bool)
@@ -63,6 +62,7 @@ def test_to_dict_is_the_contract(request, which):
     answer = request.getfixturevalue(which)
     d = answer.to_dict()
     check_types(d)
+    assert d["id"] == {"cited": "q1", "refused": "q2"}[which]
     assert d["backend"] == "extractive"
     assert d["notice"] is None
     assert json.loads(json.dumps(d)) == d  # JSON-serialisable as it is

@@ -92,8 +92,12 @@ def test_bad_urls_are_refused(site, path, message, tmp_path):
     assert (out.status, out.detail) == ("refused", message)
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/a.html", "file:///etc/passwd", "javascript:alert(1)"])
+@pytest.mark.parametrize("url", ["ftp://example.org/a.html", "file:///etc/passwd", "javascript:alert(1)", "mailto:a@b.org"])
 def test_only_http_urls(url, tmp_path):
     (out,) = add([url], tmp_path / "articles")
-    assert out.status == "refused"
-    assert out.detail in ("only http:// and https:// URLs can be fetched", "no such file or folder")
+    assert (out.status, out.detail) == ("refused", "only http:// and https:// URLs can be fetched")
+
+
+def test_a_missing_file_is_not_taken_for_a_url(tmp_path):
+    (out,) = add([str(tmp_path / "gone.txt")], tmp_path / "articles")
+    assert (out.status, out.detail) == ("refused", "no such file or folder")

@@ -241,4 +241,4 @@ def test_with_two_articles_answers_cite_the_right_one_and_article_limits_the_sea
     limited = qa.ask("What is the range of a Tomahawk missile?", article_id="harbour-bridge")
     assert all(cid in qa.index().chunks and qa.index().chunks[cid].article_id == "harbour-bridge"
                for cid in limited.retrieved_context_ids)
-    assert limited.abstained or {c.article_id for c in limited.citations} == {"harbour-bridge"}
+    assert limited.abstained and limited.citations == ()  # the bridge article states no missile range
