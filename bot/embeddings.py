@@ -68,10 +68,19 @@ class Embedder:
 
     @property
     def model_id(self) -> str:
-        """Identifies the weights, so an index built with other weights is seen as stale."""
-        if self.custom:
+        """Identifies the weights, so an index built with other weights is seen as stale.
+        A custom model folder is identified by its path and the size and modification time
+        of each file in it (hashing a large model at every start would cost seconds)."""
+        if not self.custom:
+            return f"{BUNDLED_NAME}@sha256:{BUNDLED_SHA256[:16]}"
+        folder = Path(self.custom)
+        if not folder.is_dir():  # a model name, resolved from the local cache
             return f"custom:{self.custom}"
-        return f"{BUNDLED_NAME}@sha256:{BUNDLED_SHA256[:16]}"
+        h = hashlib.sha256()
+        for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+            st = f.stat()
+            h.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return f"custom:{self.custom}@files:{h.hexdigest()[:16]}"
 
     def start(self) -> "Embedder":
         """Begin loading in a background thread, so index opening can overlap it."""

@@ -38,3 +38,22 @@ def test_the_embedder_refuses_to_load_a_replaced_model(tmp_path, monkeypatch):
 
 def test_the_bundled_model_passes_its_checksum():
     verify_bundled(bundled_model_dir())
+
+
+def test_a_custom_model_folder_is_identified_by_its_files(tmp_path):
+    # The index fingerprint holds the model id: changed weights must make the index stale.
+    from bot.store import fingerprint
+
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"\x00" * 100)
+    before = Embedder(str(folder)).model_id
+    assert before.startswith(f"custom:{folder}@files:")
+    assert Embedder(str(folder)).model_id == before  # stable while nothing changes
+    weights.write_bytes(b"\x01" * 101)
+    after = Embedder(str(folder)).model_id
+    assert after != before
+    assert fingerprint([], after) != fingerprint([], before)
+    assert Embedder("org/some-model").model_id == "custom:org/some-model"  # a name: as given
