@@ -99,15 +99,24 @@ class Embedder:
     def _load(self) -> None:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        check = None
         if self.custom:
             path = self.custom
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             model_dir = bundled_model_dir()
-            verify_bundled(model_dir)
+            # Hashing releases the interpreter lock: it runs on the other core while the
+            # imports below hold it, and is waited for before any weight is read.
+            pool = ThreadPoolExecutor(1, thread_name_prefix="verify-model")
+            check = pool.submit(verify_bundled, model_dir)
+            pool.shutdown(wait=False)  # the pool ends when the check does
             path = str(model_dir)
         from langchain_huggingface import HuggingFaceEmbeddings
         from transformers.utils import logging as hf_logging
 
+        if check is not None:
+            check.result()  # a ModelError here stops the load
         hf_logging.disable_progress_bar()
         try:
             emb = HuggingFaceEmbeddings(

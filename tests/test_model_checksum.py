@@ -57,3 +57,12 @@ def test_a_custom_model_folder_is_identified_by_its_files(tmp_path):
     assert after != before
     assert fingerprint([], after) != fingerprint([], before)
     assert Embedder("org/some-model").model_id == "custom:org/some-model"  # a name: as given
+
+
+def test_loading_stops_at_a_checksum_mismatch(monkeypatch):
+    # The hash runs beside the imports; its verdict still gates the load.
+    import bot.embeddings as embeddings
+
+    monkeypatch.setattr(embeddings, "BUNDLED_SHA256", "0" * 64)
+    with pytest.raises(ModelError, match="has sha256 53aa51172d14…, not the expected 000000000000…"):
+        Embedder().langchain
