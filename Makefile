@@ -8,8 +8,9 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
 
 setup: $(STAMP)
 
-# torch is pinned in pyproject.toml to the CPU build found on the local disk;
-# an unpinned torch would pull a multi-GB CUDA build.
+# torch is pinned in pyproject.toml: pip takes that release's CPU build from a wheel
+# folder (PIP_FIND_LINKS) where one is set up; an unpinned torch would pull a multi-GB
+# CUDA build.
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
