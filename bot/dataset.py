@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-ALIASES = {"question": "user_input", "ground_truth": "reference", "contexts": "reference_contexts"}
+ALIASES = {"question": "user_input", "ground_truth": "reference", "answer": "reference", "contexts": "reference_contexts"}
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,22 @@ def parse_example(obj, line: int) -> Example:
     question = obj.get("user_input")
     if not isinstance(question, str) or not question.strip():
         raise ValueError('has no "user_input" (or "question") text')
-    answerable = obj.get("answerable", bool(obj.get("reference")))
+    if "answerable" not in obj and not obj.get("reference"):
+        raise ValueError('has neither a "reference" answer nor "answerable": false - add the one that applies')
+    answerable = obj.get("answerable", True)
     if not isinstance(answerable, bool):
         raise ValueError('"answerable" must be true or false')
+    if not isinstance(obj.get("reference") or "", str):
+        raise ValueError('"reference" must be text')
+    for key in ("alt_references", "reference_contexts", "alt_reference_contexts", "tags"):
+        value = obj.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise ValueError(f'"{key}" must be a list of strings')
     spans, alt_spans = obj.get("reference_spans") or [], obj.get("alt_reference_spans") or []
     for key, value in (("reference_spans", spans), ("alt_reference_spans", alt_spans)):
-        if not all(isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in value):
+        if not isinstance(value, list) or not all(
+            isinstance(s, list) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in value
+        ):
             raise ValueError(f'"{key}" must be a list of [start, end] pairs')
     if alt_spans and len(spans) != 1:
         raise ValueError('"alt_reference_spans" stand in for a single gold passage: give exactly one "reference_spans" pair')
