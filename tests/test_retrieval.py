@@ -49,7 +49,25 @@ def test_search_within_one_article(qa):
     (article_id,) = qa.index().articles
     docs = qa.retriever.search("Tomahawk range", article_id=article_id)
     assert docs and {d.metadata["article_id"] for d in docs} == {article_id}
-    assert qa.retriever.search("Tomahawk range", article_id="no-such-article") == []
+
+
+
+def test_an_unknown_article_id_is_a_usage_error_not_a_refusal(qa):
+    # Answering "the article doesn't say" would hide the typo (and score as a correct refusal).
+    from bot.errors import UsageError
+
+    (article_id,) = qa.index().articles
+    with pytest.raises(UsageError) as e:
+        qa.ask("Who wrote it?", article_id="no-such-article")
+    assert str(e.value) == f"No article has the id 'no-such-article' - use one of: {article_id}"
+    assert e.value.exit_code == 2
+
+
+def test_a_long_list_of_article_ids_is_cut():
+    from bot.retrieval import _some
+
+    assert _some(["a", "b"]) == "a, b"
+    assert _some([f"a{i:04d}" for i in range(1000)], shown=2) == "a0000, a0001, … (1,000 in all)"
 
 
 @pytest.mark.parametrize(
