@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from .errors import BotError, UsageError
@@ -26,6 +27,17 @@ class _Parser(argparse.ArgumentParser):
         command = " ".join(["python -m bot", *self.prog.split()[1:], "--help"])  # prog: "bot" or "bot ask"
         print(f"error: {message} - see `{command}`", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _limit(text: str) -> float:
+    """A gate's limit: a finite number, at least 0 ('nan' would let every run pass)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number, 0 or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("dataset", help="JSON-lines dataset, e.g. tests/eval/article.jsonl")
     ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
     ev.add_argument("--fail-under", default="", help="gates such as recall@5=0.95,citation_precision=0.9")
-    ev.add_argument("--max-p95-ms", type=float, help="fail when total p95 latency exceeds this")
+    ev.add_argument("--max-p95-ms", type=_limit, help="fail when total p95 latency exceeds this")
     ev.add_argument("--baseline", help="an earlier summary.json to compare with")
-    ev.add_argument("--max-drop", type=float, help="fail when a metric drops more than this below the baseline")
+    ev.add_argument("--max-drop", type=_limit, help="fail when a metric drops more than this below the baseline")
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.commands = sub.choices  # name -> its parser
     return parser

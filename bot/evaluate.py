@@ -213,6 +213,17 @@ def write_outputs(out: Path, records: list[dict], summary: dict, plots: bool) ->
     write_report(out, summary, records, plots=plots)
 
 
+def _can_plot() -> bool:
+    """matplotlib is an extra: without it the run goes on, with numbers and no plots."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("Plots skipped: matplotlib is not installed - pip install 'article-qa-bot[eval]' for them "
+              "(or pass --no-plots)", file=sys.stderr)
+        return False
+    return True
+
+
 def run_cli(args) -> int:
     from .qa import ArticleQA
     from .report import format_deltas, format_summary
@@ -226,11 +237,12 @@ def run_cli(args) -> int:
         print(f"{args.dataset}: {e.message}", file=sys.stderr)
     if not examples:
         raise UsageError(f"{args.dataset} has no usable question - fix the lines reported above")
+    plots = not args.no_plots and _can_plot()
     out = output_dir(args.out)
     qa = ArticleQA()
     records = run(qa, examples)
     summary = build_summary(qa, records, Path(args.dataset), line_errors)
-    write_outputs(out, records, summary, plots=not args.no_plots)
+    write_outputs(out, records, summary, plots=plots)
     print(format_summary(summary))
     misses = check_gates(summary, gates, args.max_p95_ms)
     if baseline is not None:

@@ -58,13 +58,22 @@ def check_gates(summary: dict, gates: dict[str, float], max_p95_ms: float | None
 def load_baseline(path) -> dict:
     try:
         base = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(base.get("metrics"), dict):
+        metrics = base.get("metrics")
+        if not isinstance(metrics, dict) or not all(_is_metric(m) for m in metrics.values()):
             raise ValueError
     except FileNotFoundError:
         raise UsageError(f"Baseline {path} does not exist - pass the summary.json of an earlier run") from None
     except (ValueError, AttributeError, UnicodeDecodeError):
         raise UsageError(f"Baseline {path} is not a summary.json written by `python -m bot eval`") from None
+    except OSError as e:  # a folder, no permission
+        raise UsageError(f"Cannot read baseline {path} ({e.strerror}) - pass the summary.json of an earlier run") from None
     return base
+
+
+def _is_metric(m) -> bool:
+    """A summary's metric entry: {"value": a number or null, ...}."""
+    value = m.get("value", None) if isinstance(m, dict) else False
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def compare(summary: dict, baseline: dict, max_drop: float | None) -> tuple[list[tuple], list[str]]:

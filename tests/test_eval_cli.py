@@ -170,12 +170,39 @@ def test_usage_errors_exit_2_before_running(argv, message, dataset, tmp_path, ca
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("content", ["", "{not json", '{"metrics": 3}'])
+@pytest.mark.parametrize("content", ["", "{not json", '{"metrics": 3}', '{"metrics": {"f1": 0.5}}',
+                                     '{"metrics": {"f1": {"value": "high"}}}'])
 def test_a_baseline_that_is_not_a_summary_is_a_usage_error(content, dataset, tmp_path, capsys):
     path = tmp_path / "summary.json"
     path.write_text(content)
     assert cli.main(["eval", str(dataset), "--baseline", str(path)]) == 2
     assert "is not a summary.json written by `python -m bot eval`" in capsys.readouterr().err
+
+
+def test_a_baseline_that_is_a_folder_is_a_usage_error(dataset, tmp_path, capsys):
+    assert cli.main(["eval", str(dataset), "--baseline", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"error: Cannot read baseline {tmp_path} (Is a directory) - pass the "
+                                       "summary.json of an earlier run\n")
+
+
+@pytest.mark.parametrize("flag, value", [("--max-p95-ms", "nan"), ("--max-p95-ms", "-1"), ("--max-drop", "inf")])
+def test_a_limit_that_would_let_every_run_pass_is_refused(flag, value, dataset, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["eval", str(dataset), flag, value])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == (f"error: argument {flag}: {value!r} must be a finite number, 0 or more - "
+                                       "see `python -m bot eval --help`\n")
+
+
+@pytest.mark.slow
+def test_without_matplotlib_the_run_goes_on_without_plots(in_process, dataset, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--fail-under", "answer_rate=0.5"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert ("Plots skipped: matplotlib is not installed - pip install 'article-qa-bot[eval]' for them "
+            "(or pass --no-plots)") in err
+    assert (tmp_path / "run" / "summary.json").exists() and not list((tmp_path / "run").glob("*.png"))
 
 
 def test_a_dataset_without_usable_lines_is_a_usage_error(tmp_path, capsys):
