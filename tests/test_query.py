@@ -148,6 +148,15 @@ def test_the_last_turn_wins(people):
     assert rewrite("What did she say?", TOMAHAWK + SNEGOVAYA, people) == "What did Maria Snegovaya say?"
 
 
+def test_a_chain_of_follow_ups_keeps_its_subject(people):
+    # "Who makes it?" names nothing itself: read as it was searched ("Who makes Tomahawk?"),
+    # it passes the subject on, instead of whatever the last answer happened to name.
+    history = TOMAHAWK + turn("Who makes it?", "Trump said Russia would not want Tomahawks going in their direction. [1]")
+    assert rewrite("When was it first used in combat?", history, people) == "When was Tomahawk first used in combat?"
+    # Without the first turn, "it" can only be what the last answer named.
+    assert rewrite("When was it first used in combat?", history[2:], people) == "When was Russia first used in combat?"
+
+
 def test_a_pronoun_already_resolved_in_the_question_is_kept(people):
     # "it" would resolve to Tomahawk, which the question already names.
     q = "Is the Tomahawk missile long-range, and how far can it fly?"
