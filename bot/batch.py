@@ -9,7 +9,9 @@ index) is reported once and ends the run with its own exit code.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 from .dataset import read_lines
 from .errors import BotError, UsageError
@@ -52,21 +54,39 @@ def _json_type(value) -> str:
     return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
+def _unwritable(path, why: str) -> UsageError:
+    return UsageError(f"Cannot write {path} ({why}) - check that its folder exists and is writable")
+
+
+def _check_writable(path: str) -> None:
+    p = Path(path)
+    if p.is_dir():
+        raise _unwritable(path, "Is a directory")
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            raise _unwritable(path, "Permission denied")
+    elif not p.parent.is_dir():
+        raise _unwritable(path, "No such file or directory")
+    elif not os.access(p.parent, os.W_OK):
+        raise _unwritable(path, "Permission denied")
+
+
 def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None = None) -> int:
     """Answer every line of `in_path`; return 0 if all lines were answered, 1 otherwise."""
     lines = read_lines(in_path, "Batch file", "questions.jsonl")
     if not any(line.strip() for line in lines):
         raise UsageError(f"Batch file {in_path} has no questions - write one JSON object per line, "
                          'like {"id": "q1", "user_input": "Who wrote this?"}')
-    try:  # opened for appending, so that a run that stops before its first answer overwrites nothing
-        out = open(out_path, "a", encoding="utf-8") if out_path else sys.stdout
+    if out_path:
+        _check_writable(out_path)  # before the model loads, and without touching the file
+    qa.warm_up()  # once, before any line: a setup problem ends the run here, with its own message
+    qa.index().check_article(article_id)
+    try:
+        out = open(out_path, "w", encoding="utf-8") if out_path else sys.stdout
     except OSError as e:
-        raise UsageError(f"Cannot write {out_path} ({e.strerror}) - check that its folder exists and is writable") from None
+        raise _unwritable(out_path, e.strerror) from None
     failed = answered = 0
     try:
-        qa.index()  # once, before any line: a setup problem ends the run here, with its own message
-        if out is not sys.stdout:
-            out.truncate(0)
         for n, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

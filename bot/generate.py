@@ -196,6 +196,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
     t0 = time.perf_counter()
     question, history = check_question(question), check_history(history)
     index, settings = qa.index(), qa.settings
+    index.check_article(article_id)  # before any model call
     timeout_s = settings.llm_timeout_s
     query, notice, latency = rewrite(question, history, qa.people), None, {}
     backend = settings.llm if settings.llm != "extractive" else getattr(model, "_llm_type", "llm")

@@ -13,8 +13,6 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .errors import UsageError
-
 RRF_K = 60
 
 
@@ -48,8 +46,7 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None, article_id: str | None = None) -> list[Document]:
         k = k or self.k
         article_id = article_id or self.article_id
-        if article_id and article_id not in self.index.articles:
-            raise UsageError(f"No article has the id {article_id!r} - use one of: {_some(sorted(self.index.articles))}")
+        self.index.check_article(article_id)
         n = max(self.candidates, 4 * k)
         qvec = self.index.embedder.embed_query(query)
         dense = self.index.dense(qvec, n, article_id)
@@ -81,8 +78,3 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         return docs
-
-
-def _some(ids: list[str], shown: int = 8) -> str:
-    """['a', 'b'] -> 'a, b'; a long list is cut: 'a, b, … (1,000 in all)'."""
-    return ", ".join(ids) if len(ids) <= shown else f"{', '.join(ids[:shown])}, … ({len(ids):,} in all)"

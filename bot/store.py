@@ -28,7 +28,7 @@ from .article import Article, load_articles
 from .build import FORMAT, PREFIX, drop_build, reusable_build, sentence_rows, swap_build, write_build
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
-from .errors import IndexFolderError, StoreError
+from .errors import IndexFolderError, StoreError, UsageError
 from .lexical import BM25, acronyms, words
 
 STAGING = "-next"  # a forced rebuild is written under name + STAGING, then swapped in
@@ -132,6 +132,11 @@ class Index:
         except Exception as e:
             raise self._failed(e) from None
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def check_article(self, article_id: str | None) -> None:
+        """A usage error for an article id no article has (None means all of them)."""
+        if article_id and article_id not in self.articles:
+            raise UsageError(f"No article has the id {article_id!r} - use one of: {_some(sorted(self.articles))}")
 
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         """Per chunk, its sentence vectors (rows in sentence order); cached, bounded."""
@@ -263,3 +268,8 @@ def _build_lock(settings):
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _some(ids: list[str], shown: int = 8) -> str:
+    """['a', 'b'] -> 'a, b'; a long list is cut: 'a, b, … (1,000 in all)'."""
+    return ", ".join(ids) if len(ids) <= shown else f"{', '.join(ids[:shown])}, … ({len(ids):,} in all)"

@@ -4,6 +4,7 @@ good lines answered, bad ones given an error record that says what to fix, none 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,10 +17,17 @@ class FakeQA:
         self.setup_error = setup_error
         self.opened = 0
 
-    def index(self):
+    def warm_up(self):
         self.opened += 1
         if self.setup_error:
             raise self.setup_error
+
+    def index(self):
+        from bot.store import Index
+
+        index = SimpleNamespace(articles={"art": None})
+        index.check_article = lambda article_id: Index.check_article(index, article_id)
+        return index
 
     def ask(self, question, history=None, *, id=None, article_id=None):
         from bot.answer import Answer
@@ -97,18 +105,67 @@ def test_answer_batch_splits_lines_only_at_newlines(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines()[-1] == "2 answered, 0 failed"
 
 
-def test_a_setup_problem_ends_the_batch_once_instead_of_failing_every_line(tmp_path, capsys):
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_setup_problem_ends_the_batch_once_instead_of_failing_every_line(tmp_path, existing):
     from bot.batch import answer_batch
     from bot.errors import ArticlesFolderError
 
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text('{"user_input": "One?"}\n{"user_input": "Two?"}\n', encoding="utf-8")
-    out.write_text("earlier answers\n", encoding="utf-8")
+    if existing:
+        out.write_text("earlier answers\n", encoding="utf-8")
     qa = FakeQA(setup_error=ArticlesFolderError("Articles folder x does not exist - create it"))
     with pytest.raises(ArticlesFolderError, match="does not exist"):
         answer_batch(qa, str(src), str(out))
     assert qa.opened == 1 and qa.asked == []
-    assert out.read_text(encoding="utf-8") == "earlier answers\n"  # not truncated by a run that answered nothing
+    # A run that answered nothing leaves the out file as it was: neither emptied nor created.
+    if existing:
+        assert out.read_text(encoding="utf-8") == "earlier answers\n"
+    else:
+        assert not out.exists()
+
+
+def test_an_unknown_article_ends_the_batch_once(tmp_path):
+    from bot.batch import answer_batch
+    from bot.errors import UsageError
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"user_input": "One?"}\n{"user_input": "Two?"}\n', encoding="utf-8")
+    qa = FakeQA()
+    with pytest.raises(UsageError) as e:
+        answer_batch(qa, str(src), None, article_id="nope")
+    assert str(e.value) == "No article has the id 'nope' - use one of: art" and e.value.exit_code == 2
+    assert qa.asked == []
+
+
+@pytest.mark.parametrize("target", ["file", "/dev/null"])
+def test_a_run_writes_its_answers_over_the_out_file(tmp_path, target):
+    from bot.batch import answer_batch
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl" if target == "file" else target
+    src.write_text('{"id": "a", "user_input": "One?"}\n', encoding="utf-8")
+    if target == "file":
+        out.write_text('{"id": "old"}\n{"id": "older"}\n', encoding="utf-8")
+    assert answer_batch(FakeQA(), str(src), str(out)) == 0
+    if target == "file":
+        assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == ["a"]
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda d: d / "missing" / "out.jsonl", "No such file or directory"),
+    (lambda d: d, "Is a directory"),
+])
+def test_an_out_path_that_cannot_be_written_is_refused_before_the_model_loads(tmp_path, make, why):
+    from bot.batch import answer_batch
+    from bot.errors import UsageError
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"user_input": "One?"}\n', encoding="utf-8")
+    qa, out = FakeQA(), make(tmp_path)
+    with pytest.raises(UsageError) as e:
+        answer_batch(qa, str(src), str(out))
+    assert str(e.value) == f"Cannot write {out} ({why}) - check that its folder exists and is writable"
+    assert qa.opened == 0
 
 
 @pytest.mark.parametrize("content", ["", "\n  \n"])

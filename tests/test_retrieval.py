@@ -51,7 +51,6 @@ def test_search_within_one_article(qa):
     assert docs and {d.metadata["article_id"] for d in docs} == {article_id}
 
 
-
 def test_an_unknown_article_id_is_a_usage_error_not_a_refusal(qa):
     # Answering "the article doesn't say" would hide the typo (and score as a correct refusal).
     from bot.errors import UsageError
@@ -64,7 +63,7 @@ def test_an_unknown_article_id_is_a_usage_error_not_a_refusal(qa):
 
 
 def test_a_long_list_of_article_ids_is_cut():
-    from bot.retrieval import _some
+    from bot.store import _some
 
     assert _some(["a", "b"]) == "a, b"
     assert _some([f"a{i:04d}" for i in range(1000)], shown=2) == "a0000, a0001, … (1,000 in all)"
