@@ -1,6 +1,6 @@
 """Evaluation datasets: JSON lines with ragas field names, and gold evidence as spans.
 
-Older field names (`question`, `ground_truth`, `contexts`, `answer`) are accepted. A
+Older field names (`question`, `ground_truth`, `contexts`) are accepted. A
 line that cannot be used is reported with its number and skipped; the rest still run.
 Gold evidence is given as character spans into the cleaned article text, so labels
 survive re-chunking; `locate` finds a quoted context's span.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-ALIASES = {"question": "user_input", "ground_truth": "reference", "answer": "reference", "contexts": "reference_contexts"}
+ALIASES = {"question": "user_input", "ground_truth": "reference", "contexts": "reference_contexts"}
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,14 @@ class LineError:
 def parse_example(obj, line: int) -> Example:
     if not isinstance(obj, dict):
         raise ValueError("is not a JSON object")
-    obj = {ALIASES.get(k, k): v for k, v in obj.items()}
+    obj = obj | {new: obj[old] for old, new in ALIASES.items() if old in obj and new not in obj}
     question = obj.get("user_input")
-    if not isinstance(question, str) or not question.strip():
+    if question is not None and not isinstance(question, str):
+        raise ValueError('"user_input" must be text')
+    if not question or not question.strip():
         raise ValueError('has no "user_input" (or "question") text')
+    if not isinstance(obj.get("article_id") or "", str):
+        raise ValueError('"article_id" must be text (an article\'s file name without .txt)')
     if "answerable" not in obj and not obj.get("reference"):
         raise ValueError('has neither a "reference" answer nor "answerable": false - add the one that applies')
     answerable = obj.get("answerable", True)
@@ -97,7 +101,7 @@ def read_lines(path, what: str, example: str) -> list[str]:
     try:
         # Lines end at "\n" only: str.splitlines() would also split inside a JSON string
         # at the separators JSON leaves unescaped (U+2028, U+0085...).
-        return [line.removesuffix("\r") for line in Path(path).read_text(encoding="utf-8").split("\n")]
+        return Path(path).read_text(encoding="utf-8").split("\n")  # read_text has made \r\n into \n
     except FileNotFoundError:
         raise UsageError(f"{what} {path} does not exist - pass a JSON-lines file such as {example}") from None
     except UnicodeDecodeError:

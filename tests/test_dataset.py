@@ -25,6 +25,8 @@ GOOD = {"id": "g", "user_input": "Where is Zelenskyy meeting Trump?", "reference
         ({"answerable": "yes"}, '"answerable" must be true or false'),
         ({"reference": None}, 'has neither a "reference" answer nor "answerable": false - add the one that applies'),
         ({"history": "earlier"}, '"history" must be a list of {"role", "content"} turns'),
+        ({"user_input": 5}, '"user_input" must be text'),
+        ({"article_id": ["x"]}, '"article_id" must be text (an article\'s file name without .txt)'),
     ],
 )
 def test_a_malformed_field_is_reported_with_its_line(tmp_path, changes, message):
@@ -36,10 +38,13 @@ def test_a_malformed_field_is_reported_with_its_line(tmp_path, changes, message)
 
 
 def test_older_field_names_are_read_as_the_ragas_ones():
-    ex = parse_example({"question": "Who wrote it?", "answer": "Abhishek Tiwari", "contexts": ["By Abhishek Tiwari"]}, 3)
+    ex = parse_example({"question": "Who wrote it?", "ground_truth": "Abhishek Tiwari", "contexts": ["By Abhishek Tiwari"]}, 3)
     assert (ex.id, ex.user_input, ex.reference, ex.answerable) == ("line3", "Who wrote it?", "Abhishek Tiwari", True)
     assert ex.reference_contexts == ("By Abhishek Tiwari",)
-    assert parse_example({"question": "Who?", "ground_truth": "Her"}, 1).reference == "Her"
+    # The ragas name wins over an older one; "answer" (an older name for the bot's response) is no reference.
+    assert parse_example({"user_input": "Who?", "question": "Other?", "reference": "Her", "ground_truth": "Him"}, 1).reference == "Her"
+    with pytest.raises(ValueError, match='neither a "reference"'):
+        parse_example({"question": "Who?", "answer": "a response, not the gold answer"}, 1)
 
 
 def test_an_unanswerable_line_needs_no_reference():
