@@ -218,7 +218,7 @@ def _can_plot() -> bool:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("Plots skipped: matplotlib is not installed - pip install 'article-qa-bot[eval]' for them "
+        print("Plots skipped: matplotlib is not installed - pip install -e '.[eval]' for them "
               "(or pass --no-plots)", file=sys.stderr)
         return False
     return True

@@ -9,6 +9,7 @@ run. Each check returns one line per miss; the caller prints them and exits 1.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from . import metrics as M
@@ -61,6 +62,8 @@ def load_baseline(path) -> dict:
         metrics = base.get("metrics")
         if not isinstance(metrics, dict) or not all(_is_metric(m) for m in metrics.values()):
             raise ValueError
+        if not any((metrics.get(name) or {}).get("value") is not None for name in M.ALL):
+            raise ValueError  # nothing to compare with: every check against it would pass
     except FileNotFoundError:
         raise UsageError(f"Baseline {path} does not exist - pass the summary.json of an earlier run") from None
     except (ValueError, AttributeError, UnicodeDecodeError):
@@ -73,7 +76,7 @@ def load_baseline(path) -> dict:
 def _is_metric(m) -> bool:
     """A summary's metric entry: {"value": a number or null, ...}."""
     value = m.get("value", None) if isinstance(m, dict) else False
-    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
 
 
 def compare(summary: dict, baseline: dict, max_drop: float | None) -> tuple[list[tuple], list[str]]:

@@ -72,7 +72,7 @@ def _openai(settings):
     try:
         from langchain_openai import ChatOpenAI
     except ImportError:
-        raise ConfigError("BOT_LLM=openai needs langchain-openai - pip install 'article-qa-bot[openai]'") from None
+        raise ConfigError("BOT_LLM=openai needs langchain-openai, a dependency of this project - reinstall it: pip install -e .") from None
     return ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.llm_base_url or OPENAI_API,

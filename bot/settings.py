@@ -28,8 +28,12 @@ def _url(env, name: str, example: str) -> str | None:
         return None
     from urllib.parse import urlparse
 
-    u = urlparse(raw)
-    if u.scheme not in ("http", "https") or not u.hostname:
+    try:
+        u = urlparse(raw)
+        ok = u.scheme in ("http", "https") and bool(u.hostname)
+    except ValueError:  # "http://[::1"
+        ok = False
+    if not ok:
         raise ConfigError(f"{name}={raw!r} is not an http(s) URL - set it like {example}")
     return raw
 

@@ -246,6 +246,8 @@ def test_main_usage_errors(capsys, args, message):
         ({"BOT_LLM": "gpt5"}, "error: BOT_LLM='gpt5' is not a backend - use one of: extractive, openai, huggingface, llamacpp"),
         ({"BOT_LLM": "openai", "BOT_LLM_BASE_URL": "localhost:8080"},
          "error: BOT_LLM_BASE_URL='localhost:8080' is not an http(s) URL - set it like http://127.0.0.1:8080/v1"),
+        ({"BOT_LLM": "openai", "BOT_LLM_BASE_URL": "http://[::1"},
+         "error: BOT_LLM_BASE_URL='http://[::1' is not an http(s) URL - set it like http://127.0.0.1:8080/v1"),
         ({"BOT_LLM_TIMEOUT_S": "soon"},
          "error: BOT_LLM_TIMEOUT_S='soon' is not a number - set it to a number from 0.1 to 600.0"),
     ],

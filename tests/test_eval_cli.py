@@ -171,7 +171,8 @@ def test_usage_errors_exit_2_before_running(argv, message, dataset, tmp_path, ca
 
 
 @pytest.mark.parametrize("content", ["", "{not json", '{"metrics": 3}', '{"metrics": {"f1": 0.5}}',
-                                     '{"metrics": {"f1": {"value": "high"}}}'])
+                                     '{"metrics": {"f1": {"value": "high"}}}', '{"metrics": {}}',
+                                     '{"metrics": {"f1": {"value": NaN}}}', '{"metrics": {"speed": {"value": 1}}}'])
 def test_a_baseline_that_is_not_a_summary_is_a_usage_error(content, dataset, tmp_path, capsys):
     path = tmp_path / "summary.json"
     path.write_text(content)
@@ -200,7 +201,7 @@ def test_without_matplotlib_the_run_goes_on_without_plots(in_process, dataset, t
     code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--fail-under", "answer_rate=0.5"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert ("Plots skipped: matplotlib is not installed - pip install 'article-qa-bot[eval]' for them "
+    assert ("Plots skipped: matplotlib is not installed - pip install -e '.[eval]' for them "
             "(or pass --no-plots)") in err
     assert (tmp_path / "run" / "summary.json").exists() and not list((tmp_path / "run").glob("*.png"))
 
