@@ -12,7 +12,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -66,20 +66,23 @@ class Embedder:
         self._error: BaseException | None = None
         self._embeddings = None  # langchain_huggingface.HuggingFaceEmbeddings
 
-    @property
+    @cached_property
     def model_id(self) -> str:
         """Identifies the weights, so an index built with other weights is seen as stale.
         A custom model folder is identified by its path and the size and modification time
-        of each file in it (hashing a large model at every start would cost seconds)."""
+        of each file in it, hidden ones (.git/…) aside: hashing a large model at every start
+        would cost seconds."""
         if not self.custom:
             return f"{BUNDLED_NAME}@sha256:{BUNDLED_SHA256[:16]}"
         folder = Path(self.custom)
         if not folder.is_dir():  # a model name, resolved from the local cache
             return f"custom:{self.custom}"
         h = hashlib.sha256()
-        for f in sorted(p for p in folder.rglob("*") if p.is_file()):
-            st = f.stat()
-            h.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        for f in sorted(folder.rglob("*")):
+            rel = f.relative_to(folder)
+            if f.is_file() and not any(part.startswith(".") for part in rel.parts):
+                st = f.stat()
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return f"custom:{self.custom}@files:{h.hexdigest()[:16]}"
 
     def start(self) -> "Embedder":
@@ -112,11 +115,12 @@ class Embedder:
             check = pool.submit(verify_bundled, model_dir)
             pool.shutdown(wait=False)  # the pool ends when the check does
             path = str(model_dir)
-        from langchain_huggingface import HuggingFaceEmbeddings
-        from transformers.utils import logging as hf_logging
-
-        if check is not None:
-            check.result()  # a ModelError here stops the load
+        try:
+            from langchain_huggingface import HuggingFaceEmbeddings
+            from transformers.utils import logging as hf_logging
+        finally:
+            if check is not None:
+                check.result()  # a ModelError here stops the load (and says more than an import error)
         hf_logging.disable_progress_bar()
         try:
             emb = HuggingFaceEmbeddings(

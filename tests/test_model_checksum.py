@@ -52,6 +52,9 @@ def test_a_custom_model_folder_is_identified_by_its_files(tmp_path):
     before = Embedder(str(folder)).model_id
     assert before.startswith(f"custom:{folder}@files:")
     assert Embedder(str(folder)).model_id == before  # stable while nothing changes
+    (folder / ".git").mkdir()
+    (folder / ".git" / "FETCH_HEAD").write_text("abc")
+    assert Embedder(str(folder)).model_id == before  # hidden files are not the model
     weights.write_bytes(b"\x01" * 101)
     after = Embedder(str(folder)).model_id
     assert after != before
