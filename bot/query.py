@@ -125,16 +125,20 @@ def _pick(candidates: list[str], people: set[str], personal: bool) -> str | None
 CHAIN = 4  # how many earlier questions a chain of follow-ups is resolved through
 
 
-def rewrite(question: str, history, people: set[str] = frozenset(), _depth: int = 0) -> str:
+def rewrite(question: str, history, people: set[str] = frozenset()) -> str:
     """The query to search for `question` asked after `history` (turns of role/content).
     The previous question is first read as it was searched, so a chain of follow-ups keeps
     its subject: "What is a Tomahawk?", "Who makes it?", "When was it first used?"."""
+    return _rewrite(question, history, people, CHAIN)
+
+
+def _rewrite(question: str, history, people, chain: int) -> str:
     if not history:
         return question
     prev_q, prev_a = _last(history, "user"), _last(history, "assistant")
-    if prev_q and _depth < CHAIN:
+    if prev_q and chain > 0:
         last_user = max(i for i, t in enumerate(history) if t.get("role") == "user" and t.get("content"))
-        prev_q = rewrite(prev_q, history[:last_user], people, _depth + 1)
+        prev_q = _rewrite(prev_q, history[:last_user], people, chain - 1)
     if not prev_q and not prev_a:
         return question
     asked, answered = entities(prev_q), [e for e in entities(prev_a) if e not in entities(prev_q)]
