@@ -66,12 +66,12 @@ def parse_example(obj, line: int) -> Example:
         raise ValueError('"reference" must be text')
     for key in ("alt_references", "reference_contexts", "alt_reference_contexts", "tags"):
         value = obj.get(key) or []
-        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(x, str) for x in value):
             raise ValueError(f'"{key}" must be a list of strings')
     spans, alt_spans = obj.get("reference_spans") or [], obj.get("alt_reference_spans") or []
     for key, value in (("reference_spans", spans), ("alt_reference_spans", alt_spans)):
-        if not isinstance(value, list) or not all(
-            isinstance(s, list) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in value
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(x, int) for x in s) for s in value
         ):
             raise ValueError(f'"{key}" must be a list of [start, end] pairs')
     if alt_spans and len(spans) != 1:
