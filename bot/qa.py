@@ -106,7 +106,6 @@ class ArticleQA:
         question = check_question(question)
         history = check_history(history)
         index = self.index()
-        index.check_article(article_id)
         query = rewrite(question, history, self._people)
         t1 = time.perf_counter()
         docs = self._retriever.search(query, article_id=article_id)

@@ -20,20 +20,24 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 
 
-def _url(env, name: str, example: str) -> str | None:
-    """An http(s) URL with a host, or None when unset: 'localhost:8080' is refused here,
-    not reported later as a server that "could not be reached"."""
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
+def http_url(raw: str):
+    """The parsed URL when `raw` is an http(s) URL with a host and a valid port, else None."""
     from urllib.parse import urlparse
 
     try:
         u = urlparse(raw)
-        ok = u.scheme in ("http", "https") and bool(u.hostname)
-    except ValueError:  # "http://[::1"
-        ok = False
-    if not ok:
+        return u if u.scheme in ("http", "https") and u.hostname and (u.port or 0) >= 0 else None
+    except ValueError:  # "http://[::1", "http://host:99999"
+        return None
+
+
+def _url(env, name: str, example: str) -> str | None:
+    """An http(s) URL, or None when unset: 'localhost:8080' is refused here, not reported
+    later as a server that "could not be reached"."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if http_url(raw) is None:
         raise ConfigError(f"{name}={raw!r} is not an http(s) URL - set it like {example}")
     return raw
 
@@ -78,7 +82,7 @@ class Settings:
         return cls(
             articles_dir=Path(env.get("BOT_ARTICLES_DIR") or "index/articles"),
             index_dir=index_dir,
-            chroma_url=env.get("BOT_CHROMA_URL") or None,
+            chroma_url=_url(env, "BOT_CHROMA_URL", "http://127.0.0.1:8000"),
             embedding_model=env.get("BOT_EMBEDDING_MODEL") or None,
             top_k=_number(env, "BOT_TOP_K", DEFAULT_TOP_K, 1, 50),
             llm=llm,

@@ -53,10 +53,10 @@ def connect(index_dir: Path, chroma_url: str | None = None):
     import chromadb
 
     if chroma_url:
-        from urllib.parse import urlparse
+        from .settings import http_url
 
-        u = urlparse(chroma_url)
-        if u.scheme not in ("http", "https") or not u.hostname:
+        u = http_url(chroma_url)
+        if u is None:
             raise StoreError(f"BOT_CHROMA_URL={chroma_url!r} is not an http(s) URL - set it like http://127.0.0.1:8000")
         try:
             client = chromadb.HttpClient(
