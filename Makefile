@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
 
-.PHONY: setup run test eval bench index setup-llamacpp setup-browser
+.PHONY: setup run test eval bench index setup-llamacpp setup-browser setup-ragas
 
 setup: $(STAMP)
 
@@ -46,3 +46,12 @@ setup-llamacpp: setup
 # Optional: Debian's Chromium for the browser tests (as root).
 setup-browser:
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
+# Optional: ragas in a venv of its own (it needs the langchain 0.3 line), so a test can load
+# the eval's results.jsonl with ragas's own loader.
+setup-ragas: .venv-ragas/.installed
+
+.venv-ragas/.installed:
+	python3 -m venv .venv-ragas
+	.venv-ragas/bin/python -m pip install --quiet "ragas==0.2.15" "langchain-community<0.4"
+	touch $@

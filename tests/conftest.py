@@ -86,7 +86,7 @@ class CountingEmbedder:
         return self.inner.embed_chunks(chunks, progress)
 
 
-NEEDED_IN_CI = ("browser", "llm", "load")
+NEEDED_IN_CI = ("browser", "llm", "load", "ragas")
 
 
 @pytest.hookimpl(hookwrapper=True)
