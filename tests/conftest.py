@@ -95,7 +95,7 @@ def pytest_runtest_makereport(item, call):
     under CI=true such a skip is a failure, so a missing install step cannot pass unseen."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("CI") and any(item.get_closest_marker(m) for m in NEEDED_IN_CI):
+    if report.skipped and os.environ.get("CI", "").lower() not in ("", "0", "false") and any(item.get_closest_marker(m) for m in NEEDED_IN_CI):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped under CI=true, where it must run: {reason}"

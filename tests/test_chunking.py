@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -106,8 +107,14 @@ def test_ids_are_stable_across_runs(article, chunks):
 
 
 def test_ids_derive_from_content_hash_and_span(article, chunks):
+    # The recipe, spelled out here: sha256 of "<sha256 of the cleaned text>:<start>:<end>", 24 hex digits.
+    text_hash = hashlib.sha256(article.text.encode()).hexdigest()
     for c in chunks:
-        assert c.id == chunk_id(article.content_hash, c.start, c.end)
+        assert c.id == hashlib.sha256(f"{text_hash}:{c.start}:{c.end}".encode()).hexdigest()[:24]
+    # ... and one id pinned, so that a change to the recipe (which orphans every index) is seen.
+    ninth = next(c for c in chunks if c.paragraph == 9)
+    assert (ninth.start, ninth.end, ninth.id) == (3232, 3539, "c8a8d63103c703bc1714cc42")
+    assert chunk_id(text_hash, ninth.start, ninth.end) == ninth.id
 
 
 def test_ids_change_when_the_text_changes(tmp_path, chunks):
