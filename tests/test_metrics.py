@@ -182,7 +182,8 @@ def test_threshold_sweep_and_best_threshold_hand_computed():
     assert by_t[0.3] == {"threshold": 0.3, "false_refusal_rate": 0.0, "correct_refusal_rate": 1.0, "accuracy": 1.0}
     assert by_t[0.5] == {"threshold": 0.5, "false_refusal_rate": 0.5, "correct_refusal_rate": 1.0, "accuracy": 0.75}
     best = M.best_threshold(rows)
-    assert (best["best"], best["best_accuracy"], best["calibrated"]) == (0.21, 1.0, 0.4)
+    # 0.21-0.40 all refuse both unanswerable questions and no answerable one: 0.30 is their middle
+    assert (best["best"], best["best_accuracy"], best["calibrated"]) == (0.21, 1.0, 0.3)
 
 
 def test_threshold_sweep_without_unanswerable_questions_reports_none_not_zero():
