@@ -264,14 +264,14 @@ def format_row(r: Row) -> str:
 
 
 def parse_sizes(raw: str) -> list[int]:
-    """'1,100,1000' -> [1, 100, 1000]."""
+    """'100,1000' -> [1, 100, 1000]: one article is always measured, the base of the p50 ratios."""
     try:
         sizes = [int(x) for x in raw.split(",") if x.strip()]
     except ValueError:
         raise UsageError(f"--sizes {raw!r} must be article counts separated by commas, like 1,100,1000") from None
     if not sizes or min(sizes) < 1:
         raise UsageError(f"--sizes {raw!r} must be positive article counts, like 1,100,1000")
-    return sorted(set(sizes))
+    return sorted(set(sizes) | {1})
 
 
 def run_cli(args) -> int:

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure speed against floors measured in the same run")
     bench.add_argument("--repeat", type=int, default=30, help="timings of the floor and of a warm answer: at least one per question (default 30)")
     bench.add_argument("--scale", action="store_true", help="index synthetic archives of growing size instead")
-    bench.add_argument("--sizes", default="1,100,1000", help="with --scale: article counts (default 1,100,1000)")
+    bench.add_argument("--sizes", default="1,100,1000", help="with --scale: article counts; 1 is always added (default 1,100,1000)")
     bench.add_argument("--modes", default="embedded,server", help="with --scale: embedded, server or both")
 
     ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
