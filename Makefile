@@ -47,11 +47,12 @@ setup-llamacpp: setup
 setup-browser:
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
-# Optional: ragas in a venv of its own (it needs the langchain 0.3 line), so a test can load
-# the eval's results.jsonl with ragas's own loader.
+# Optional: ragas in a venv of its own, so a test can load the eval's results.jsonl with
+# ragas's own loader without ragas's dependencies in the project's venv. Pinned in
+# tests/ragas-requirements.txt (ragas 0.2.15 needs langchain-community 0.3.x).
 setup-ragas: .venv-ragas/.installed
 
-.venv-ragas/.installed:
+.venv-ragas/.installed: tests/ragas-requirements.txt
 	python3 -m venv .venv-ragas
-	.venv-ragas/bin/python -m pip install --quiet "ragas==0.2.15" "langchain-community<0.4"
+	.venv-ragas/bin/python -m pip install --quiet -r tests/ragas-requirements.txt
 	touch $@

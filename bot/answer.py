@@ -41,8 +41,9 @@ class Answer:
     confidence: float | None = None  # the evidence score the abstention threshold is applied to
 
     def to_dict(self) -> dict:
-        """The JSON contract of ../shared/DESIGN.md, plus `confidence` and, per citation,
-        `quote_span` (where the quote sits in the passage) and `published` (its article's date)."""
+        """The JSON contract written out in README.md: the design's, plus `confidence` and, per
+        citation, `quote_span` (where the quote sits in the passage) and `published` (its
+        article's date)."""
         return {
             "id": self.id,
             "user_input": self.user_input,

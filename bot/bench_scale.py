@@ -225,7 +225,7 @@ def run_scale(sizes: list[int], modes: list[str], *, embedder=None, isolate: boo
         from .embeddings import Embedder
 
         embedder = Embedder()
-    sizes = sorted(sizes)
+    sizes = sorted(set(sizes) | {1})  # one article: the base every p50 ratio divides by
     all_rows = []
     with tempfile.TemporaryDirectory(prefix="bot-scale-") as root:
         for mode in modes:
@@ -264,14 +264,14 @@ def format_row(r: Row) -> str:
 
 
 def parse_sizes(raw: str) -> list[int]:
-    """'100,1000' -> [1, 100, 1000]: one article is always measured, the base of the p50 ratios."""
+    """'1,100,1000' -> [1, 100, 1000]. (`run_scale` adds one article, the base of its ratios.)"""
     try:
         sizes = [int(x) for x in raw.split(",") if x.strip()]
     except ValueError:
         raise UsageError(f"--sizes {raw!r} must be article counts separated by commas, like 1,100,1000") from None
     if not sizes or min(sizes) < 1:
         raise UsageError(f"--sizes {raw!r} must be positive article counts, like 1,100,1000")
-    return sorted(set(sizes) | {1})
+    return sorted(set(sizes))
 
 
 def run_cli(args) -> int:

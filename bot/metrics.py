@@ -249,7 +249,8 @@ def best_threshold(rows: list[dict], max_false_refusal: float = 0.05) -> dict:
     """As SQuAD v2 reports best_f1_thresh: the threshold of best decision accuracy (ties:
     fewer false refusals, then the lower threshold); and the calibration rule of the
     README: of the thresholds keeping false refusals at or under `max_false_refusal`, those
-    that refuse the most unanswerable questions, and the middle one of them (the lower of two).
+    that refuse the most unanswerable questions, and the middle one of them (the lower of two);
+    None unless the sweep has both answerable and unanswerable questions.
 
     >>> best_threshold(threshold_sweep([0.0, 0.2, 0.4, 0.6], [False, False, True, True]))["calibrated"]
     0.3
@@ -257,9 +258,11 @@ def best_threshold(rows: list[dict], max_false_refusal: float = 0.05) -> dict:
     if not rows:
         return {"best": None, "best_accuracy": None, "calibrated": None, "max_false_refusal": max_false_refusal}
     best = max(rows, key=lambda r: (r["accuracy"], -(r["false_refusal_rate"] or 0.0), -r["threshold"]))
-    within = [r for r in rows if (r["false_refusal_rate"] or 0.0) <= max_false_refusal]
-    most = max((r["correct_refusal_rate"] or 0.0 for r in within), default=None)
-    plateau = sorted(r["threshold"] for r in within if (r["correct_refusal_rate"] or 0.0) == most)
+    plateau = []
+    if rows[0]["false_refusal_rate"] is not None and rows[0]["correct_refusal_rate"] is not None:  # both kinds
+        within = [r for r in rows if r["false_refusal_rate"] <= max_false_refusal]
+        most = max((r["correct_refusal_rate"] for r in within), default=None)
+        plateau = sorted(r["threshold"] for r in within if r["correct_refusal_rate"] == most)
     return {
         "best": best["threshold"], "best_accuracy": best["accuracy"],
         "calibrated": plateau[(len(plateau) - 1) // 2] if plateau else None,

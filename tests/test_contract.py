@@ -1,4 +1,4 @@
-"""The one result type: `Answer.to_dict()` is the JSON contract of DESIGN.md (plus `confidence`)."""
+"""The one result type: `Answer.to_dict()` is the JSON contract in README.md (the design's, plus `confidence`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from bot.answer import Answer, Citation
 from bot.citations import markers_in
 from bot.errors import QuestionError
 
-# The keys DESIGN.md names, plus `confidence` (the score the abstention threshold is applied to).
+# The keys the design names, plus `confidence` (the score the abstention threshold is applied to).
 ANSWER_KEYS = {"id", "user_input", "search_query", "response", "abstained", "citations", "retrieved_contexts",
                "retrieved_context_ids", "retrieval_scores", "backend", "notice", "latency_ms", "confidence"}
-# DESIGN.md's citation keys, plus `quote_span` (where the quote sits in `text`, for highlighting)
+# The design's citation keys, plus `quote_span` (where the quote sits in `text`, for highlighting)
 # and `published` (the date of the cited article, which several articles make necessary).
 CITATION_KEYS = {"marker", "chunk_id", "article_id", "article_title", "paragraph", "quote", "text", "score", "quote_span",
                  "published"}

@@ -191,6 +191,9 @@ def test_threshold_sweep_without_unanswerable_questions_reports_none_not_zero():
     assert rows == [{"threshold": 0.3, "false_refusal_rate": 0.0, "correct_refusal_rate": None, "accuracy": 1.0}]
     assert M.threshold_sweep([], []) == []
     assert M.best_threshold([])["best"] is None
+    # the calibration needs both kinds of question: with one, it has nothing to trade off
+    assert M.best_threshold(M.threshold_sweep([0.3, 0.5, 0.6, 0.9], [True] * 4))["calibrated"] is None
+    assert M.best_threshold(M.threshold_sweep([0.3, 0.5], [False, False]))["calibrated"] is None
 
 
 @pytest.mark.parametrize("values, q, expected", [([1, 2, 3, 4], 50, 2.5), ([1, 2, 3, 4], 95, 3.85), ([7], 95, 7.0), ([], 50, None)])
