@@ -52,6 +52,11 @@ _QUESTION_START = re.compile(r"(?:who|whom|whose|what|when|where|why|how|which|i
                              r"would|can|could|has|have|had|should)\b", re.I)
 _FRAME_TAG = re.compile(r"</?\s*(?:passages|question|conversation)\s*>", re.I)
 FALLBACK = "showing the quoted answer from the article instead"
+# Why the quoted answer is shown although the model did answer: what it wrote did not pass the check.
+NO_ANSWER = "The language model found no answer in the passages"
+EMPTY = "The language model returned an empty answer"
+UNSUPPORTED = "The language model's answer was not supported by the article"
+CHECKED_OUT = (NO_ANSWER, EMPTY, UNSUPPORTED)
 
 
 class LLMFailure(LLMError):
@@ -85,7 +90,7 @@ def classify(exc: BaseException, timeout_s: float) -> LLMFailure:
     if status:
         return LLMFailure(f"The language model rejected the request (HTTP {status})")
     if isinstance(exc, ValueError) and "no generation chunks" in str(exc).lower():  # langchain: nothing streamed
-        return LLMFailure("The language model returned an empty answer")
+        return LLMFailure(EMPTY)
     if "Connection" in name or isinstance(exc, ConnectionError):
         return LLMFailure("The language model could not be reached", retry=True)
     return LLMFailure("The language model sent a reply the bot could not read")
@@ -268,10 +273,9 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
     if not shown:
         if is_refusal(raw, REFUSAL):
             # The gate found evidence, the model found none: show the evidence, say so.
-            yield fallback("The language model found no answer in the passages")
+            yield fallback(NO_ANSWER)
             return
-        yield fallback("The language model returned an empty answer" if not raw.strip()
-                       else "The language model's answer was not supported by the article")
+        yield fallback(EMPTY if not raw.strip() else UNSUPPORTED)
         return
     removed = len(checker.removed)
     note = f"Removed {removed} sentence{'s' * (removed > 1)} the article does not support." if removed else None
