@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import metrics as M
+from .calibration import best_threshold, threshold_sweep
 from .dataset import Example, load_dataset
 from .errors import BotError, UsageError
 from .gates import check_gates, compare, load_baseline, parse_gates
@@ -129,8 +130,8 @@ def aggregate(records: list[dict]) -> dict:
 
 def sweep(records: list[dict], current: float | None) -> dict:
     usable = [r for r in records if "scores" in r and r.get("confidence") is not None]
-    rows = M.threshold_sweep([r["confidence"] for r in usable], [r["answerable"] for r in usable])
-    return {"n": len(usable), "current": current, **M.best_threshold(rows), "rows": rows}
+    rows = threshold_sweep([r["confidence"] for r in usable], [r["answerable"] for r in usable])
+    return {"n": len(usable), "current": current, **best_threshold(rows), "rows": rows}
 
 
 def skipped_counts(records: list[dict], line_errors) -> dict:

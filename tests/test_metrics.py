@@ -8,6 +8,7 @@ import string
 import pytest
 
 from bot import metrics as M
+from bot.calibration import best_threshold, threshold_sweep
 
 PASSAGE = "Trump will meet Putin in Budapest. The two leaders spoke for two hours on Thursday."
 
@@ -176,24 +177,24 @@ def test_refusal_scores(abstained, answerable, expected):
 
 
 def test_threshold_sweep_and_best_threshold_hand_computed():
-    rows = M.threshold_sweep([0.0, 0.2, 0.4, 0.6], [False, False, True, True])
+    rows = threshold_sweep([0.0, 0.2, 0.4, 0.6], [False, False, True, True])
     by_t = {r["threshold"]: r for r in rows}
     assert by_t[0.0] == {"threshold": 0.0, "false_refusal_rate": 0.0, "correct_refusal_rate": 0.0, "accuracy": 0.5}
     assert by_t[0.3] == {"threshold": 0.3, "false_refusal_rate": 0.0, "correct_refusal_rate": 1.0, "accuracy": 1.0}
     assert by_t[0.5] == {"threshold": 0.5, "false_refusal_rate": 0.5, "correct_refusal_rate": 1.0, "accuracy": 0.75}
-    best = M.best_threshold(rows)
+    best = best_threshold(rows)
     # 0.21-0.40 all refuse both unanswerable questions and no answerable one: 0.30 is their middle
     assert (best["best"], best["best_accuracy"], best["calibrated"]) == (0.21, 1.0, 0.3)
 
 
 def test_threshold_sweep_without_unanswerable_questions_reports_none_not_zero():
-    rows = M.threshold_sweep([0.5], [True], [0.3])
+    rows = threshold_sweep([0.5], [True], [0.3])
     assert rows == [{"threshold": 0.3, "false_refusal_rate": 0.0, "correct_refusal_rate": None, "accuracy": 1.0}]
-    assert M.threshold_sweep([], []) == []
-    assert M.best_threshold([])["best"] is None
+    assert threshold_sweep([], []) == []
+    assert best_threshold([])["best"] is None
     # the calibration needs both kinds of question: with one, it has nothing to trade off
-    assert M.best_threshold(M.threshold_sweep([0.3, 0.5, 0.6, 0.9], [True] * 4))["calibrated"] is None
-    assert M.best_threshold(M.threshold_sweep([0.3, 0.5], [False, False]))["calibrated"] is None
+    assert best_threshold(threshold_sweep([0.3, 0.5, 0.6, 0.9], [True] * 4))["calibrated"] is None
+    assert best_threshold(threshold_sweep([0.3, 0.5], [False, False]))["calibrated"] is None
 
 
 @pytest.mark.parametrize("values, q, expected", [([1, 2, 3, 4], 50, 2.5), ([1, 2, 3, 4], 95, 3.85), ([7], 95, 7.0), ([], 50, None)])
