@@ -14,14 +14,21 @@ from pathlib import Path
 import playwright.sync_api as playwright  # a dev dependency: missing, the suite fails rather than skips
 import pytest
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TOMAHAWK = "What is the range of a Tomahawk missile?"
 XSS = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 60_000
@@ -35,11 +42,17 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(qa, tmp_path_factory):
-    from bot.ui import launch
+    from bot.app.ui import launch
 
     no_runs = tmp_path_factory.mktemp("eval-runs")
-    demo = launch(qa, eval_root=str(no_runs), server_name="127.0.0.1", server_port=free_port(),
-                  prevent_thread_lock=True, quiet=True)
+    demo = launch(
+        qa,
+        eval_root=str(no_runs),
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+    )
     yield demo.local_url
     demo.close()
 
@@ -71,7 +84,9 @@ def ask(page, question: str) -> None:
     page.wait_for_function(
         "n => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
         " return b.length > n && !b[b.length - 1].innerText.trim().endsWith('…')"
-        " && document.querySelector('#question textarea').value === ''; }", arg=before)
+        " && document.querySelector('#question textarea').value === ''; }",
+        arg=before,
+    )
 
 
 def last_bot(page) -> str:
@@ -146,11 +161,14 @@ def test_markup_in_a_question_is_shown_as_text(page):
     assert page.dialogs == []
 
 
-@pytest.mark.parametrize("question, says", [
-    ("x" * 100_000, "the limit is 2,000"),
-    ("🙂🙂🙂", "no words"),
-    ("   ", "empty"),
-])
+@pytest.mark.parametrize(
+    "question, says",
+    [
+        ("x" * 100_000, "the limit is 2,000"),
+        ("🙂🙂🙂", "no words"),
+        ("   ", "empty"),
+    ],
+)
 def test_bad_input_gets_a_friendly_message_and_the_chat_goes_on(page, question, says):
     ask(page, question)
     message = last_bot(page)

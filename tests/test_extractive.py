@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extractive import answer_type, descriptors, entity_coverage, fits_type, unknown_names
-from bot.lexical import acronyms, words
+from bot.answering.answer_types import answer_type, fits_type
+from bot.answering.extractive import descriptors, entity_coverage, unknown_names
+from bot.text.words import acronyms, words
 
 
 @pytest.mark.parametrize(

@@ -10,28 +10,46 @@ from __future__ import annotations
 import html
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from markdown_it import MarkdownIt
 
-from bot import render
-from bot.answer import Answer, Citation
-from bot.errors import UsageError
-from bot.feedback import feedback_record, read_feedback, record_feedback
-from bot.ui import export_files, last_answered
+from bot.app import render
+from bot.app.feedback import feedback_record, read_feedback, record_feedback
+from bot.app.handlers import export_files, last_answered
+from bot.core.answer import Answer, Citation
+from bot.core.errors import UsageError
 
 TOMAHAWK = "What is the range of a Tomahawk missile?"
 XSS = "<img src=x onerror=alert(1)>"
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def make_answer(question="Q?", response="It is 995 miles. [1]", *, query=None, notice=None, cited=True) -> dict:
     text = "Intro. The Tomahawk has a range of 995 miles. More."
-    cites = (Citation(marker=1, chunk_id="c1", article_id="a", article_title="An <b>Article</b>", paragraph=10,
-                      quote="The Tomahawk has a range of 995 miles.", text=text, score=0.8, quote_span=(7, 45)),)
-    return Answer(user_input=question, response=response, abstained=not cited, search_query=query or question,
-                  citations=cites if cited else (), notice=notice, latency_ms={"total": 12.3}).to_dict()
+    cites = (
+        Citation(
+            marker=1,
+            chunk_id="c1",
+            article_id="a",
+            article_title="An <b>Article</b>",
+            paragraph=10,
+            quote="The Tomahawk has a range of 995 miles.",
+            text=text,
+            score=0.8,
+            quote_span=(7, 45),
+        ),
+    )
+    return Answer(
+        user_input=question,
+        response=response,
+        abstained=not cited,
+        search_query=query or question,
+        citations=cites if cited else (),
+        notice=notice,
+        latency_ms={"total": 12.3},
+    ).to_dict()
 
 
 def shown_text(markdown: str) -> str:
@@ -44,10 +62,24 @@ def shown_text(markdown: str) -> str:
 
 # --- escaping -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    XSS, "**bold** and _it_", "[link](javascript:alert(1))", "# heading", "1. a list", "- a bullet",
-    "`code` ~~gone~~ | a | b |", "a & b &lt; c", "\\ backslash \\*", "$x$ and $$y$$", "![img](x.png)", "> quote",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        XSS,
+        "**bold** and _it_",
+        "[link](javascript:alert(1))",
+        "# heading",
+        "1. a list",
+        "- a bullet",
+        "`code` ~~gone~~ | a | b |",
+        "a & b &lt; c",
+        "\\ backslash \\*",
+        "$x$ and $$y$$",
+        "![img](x.png)",
+        "> quote",
+    ],
+)
 def test_escape_md_shows_text_literally(text):
     assert shown_text(render.escape_md(text)) == text
 
@@ -56,24 +88,32 @@ def test_escape_md_makes_control_characters_visible():
     assert render.escape_md("a\x00b\x07c") == "a\ufffdb\ufffdc"
 
 
-@pytest.mark.parametrize("text, limit, expected", [
-    ("short", 10, "short"),
-    ("x" * 100_000, 5, "xxxxx… (100,000 characters)"),
-    ("", 5, ""),
-])
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("short", 10, "short"),
+        ("x" * 100_000, 5, "xxxxx… (100,000 characters)"),
+        ("", 5, ""),
+    ],
+)
 def test_clip(text, limit, expected):
     assert render.clip(text, limit) == expected
 
 
 # --- history and chat messages --------------------------------------------------------
 
+
 def test_qa_history_keeps_answered_turns_only():
-    turns = [{"question": "Q1?", "answer": make_answer("Q1?", "A1"), "error": None},
-             {"question": "", "answer": None, "error": "The question is empty"},
-             {"question": "Q2?", "answer": make_answer("Q2?", "A2"), "error": None}]
+    turns = [
+        {"question": "Q1?", "answer": make_answer("Q1?", "A1"), "error": None},
+        {"question": "", "answer": None, "error": "The question is empty"},
+        {"question": "Q2?", "answer": make_answer("Q2?", "A2"), "error": None},
+    ]
     assert render.qa_history(turns) == [
-        {"role": "user", "content": "Q1?"}, {"role": "assistant", "content": "A1"},
-        {"role": "user", "content": "Q2?"}, {"role": "assistant", "content": "A2"},
+        {"role": "user", "content": "Q1?"},
+        {"role": "assistant", "content": "A1"},
+        {"role": "user", "content": "Q2?"},
+        {"role": "assistant", "content": "A2"},
     ]
     assert last_answered(turns) == 2
     assert last_answered(turns[:2]) == 0
@@ -81,17 +121,21 @@ def test_qa_history_keeps_answered_turns_only():
 
 
 def test_chat_messages_two_per_turn_and_pending_text():
-    turns = [{"question": XSS, "answer": make_answer(XSS), "error": None},
-             {"question": "🙂", "answer": None, "error": "The question has no words in it"},
-             {"question": "Next?", "answer": None, "error": None}]
+    turns = [
+        {"question": XSS, "answer": make_answer(XSS), "error": None},
+        {"question": "🙂", "answer": None, "error": "The question has no words in it"},
+        {"question": "Next?", "answer": None, "error": None},
+    ]
     messages = render.chat_messages(turns, pending="It is")
     assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert shown_text(messages[0]["content"]) == XSS
     assert messages[3]["content"].startswith("⚠️ The question has no words in it")
     assert messages[5]["content"] == "It is …"
     assert render.chat_messages(turns[2:])[1]["content"] == "…"
-    assert render.chat_messages([{"question": " \n", "answer": None, "error": "empty"}])[0]["content"] == \
-        "*(empty message)*"
+    assert (
+        render.chat_messages([{"question": " \n", "answer": None, "error": "empty"}])[0]["content"]
+        == "*(empty message)*"
+    )
 
 
 def test_a_huge_question_is_shown_clipped():
@@ -101,8 +145,13 @@ def test_a_huge_question_is_shown_clipped():
 
 
 def test_answer_markdown_shows_notice_searched_for_and_sources():
-    plain = render.answer_markdown(make_answer("What is its range?", query="What is the range of the Tomahawk?",
-                                               notice="The LLM timed out; this is the extractive answer"))
+    plain = render.answer_markdown(
+        make_answer(
+            "What is its range?",
+            query="What is the range of the Tomahawk?",
+            notice="The LLM timed out; this is the extractive answer",
+        )
+    )
     parts = plain.split("\n\n")
     assert shown_text(parts[0]) == "It is 995 miles. [1]"
     assert shown_text(parts[1]) == "⚠️ The LLM timed out; this is the extractive answer"
@@ -114,12 +163,16 @@ def test_answer_markdown_shows_notice_searched_for_and_sources():
 
 # --- the sources panel ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text, span, expected", [
-    ("a <b> c", (2, 5), "a <mark>&lt;b&gt;</mark> c"),
-    ("abc", None, "abc"),
-    ("abc", (2, 9), "abc"),  # a span outside the text marks nothing rather than the wrong words
-    ("<x>", (0, 3), "<mark>&lt;x&gt;</mark>"),
-])
+
+@pytest.mark.parametrize(
+    "text, span, expected",
+    [
+        ("a <b> c", (2, 5), "a <mark>&lt;b&gt;</mark> c"),
+        ("abc", None, "abc"),
+        ("abc", (2, 9), "abc"),  # a span outside the text marks nothing rather than the wrong words
+        ("<x>", (0, 3), "<mark>&lt;x&gt;</mark>"),
+    ],
+)
 def test_highlight(text, span, expected):
     assert render.highlight(text, span) == expected
 
@@ -153,8 +206,10 @@ ARTICLES = [{"id": "a", "title": "Title <i>", "author": "A. Writer", "published"
 
 
 def test_export_json_round_trips_with_citations():
-    turns = [{"question": "Q?", "answer": make_answer(), "error": None},
-             {"question": "", "answer": None, "error": "The question is empty"}]
+    turns = [
+        {"question": "Q?", "answer": make_answer(), "error": None},
+        {"question": "", "answer": None, "error": "The question is empty"},
+    ]
     text = render.export_json(turns, ARTICLES, now=NOW)
     doc = json.loads(text)
     assert doc["exported_at"] == "2026-01-02T03:04:05+00:00"
@@ -165,17 +220,25 @@ def test_export_json_round_trips_with_citations():
     assert render.chat_messages(back) == render.chat_messages(turns)
 
 
-@pytest.mark.parametrize("text", ["not json", "{}", '{"conversation": [{"answer": {}}]}',
-                                  '{"conversation": [{"question": "q", "answer": {"user_input": 1, '
-                                  '"response": "r", "abstained": false}}]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "{}",
+        '{"conversation": [{"answer": {}}]}',
+        '{"conversation": [{"question": "q", "answer": {"user_input": 1, "response": "r", "abstained": false}}]}',
+    ],
+)
 def test_turns_from_export_rejects_other_files(text):
     with pytest.raises(ValueError, match="not an exported conversation"):
         render.turns_from_export(text)
 
 
 def test_export_markdown_lists_each_answer_with_its_passages():
-    turns = [{"question": XSS, "answer": make_answer(XSS, query="rewritten"), "error": None},
-             {"question": "", "answer": None, "error": "The question is empty"}]
+    turns = [
+        {"question": XSS, "answer": make_answer(XSS, query="rewritten"), "error": None},
+        {"question": "", "answer": None, "error": "The question is empty"},
+    ]
     md = render.export_markdown(turns, ARTICLES, now=NOW)
     assert md.startswith("# Conversation about “Title &lt;i&gt;”\n")
     assert "## 1. &lt;img src=x onerror=alert(1)&gt;" in md
@@ -195,13 +258,22 @@ def test_export_files_writes_markdown_and_json(tmp_path):
 
 # --- feedback -------------------------------------------------------------------------
 
+
 def test_feedback_record_has_what_was_rated():
     answer = make_answer("Q?", query="Q rewritten")
     record = feedback_record(answer, "down", "  wrong \n paragraph ", now=NOW)
     assert record == {
-        "time": "2026-01-02T03:04:05+00:00", "rating": "down", "comment": "wrong paragraph",
-        "question": "Q?", "search_query": "Q rewritten", "answer": "It is 995 miles. [1]", "abstained": False,
-        "citations": answer["citations"], "backend": "extractive", "notice": None, "answer_id": None,
+        "time": "2026-01-02T03:04:05+00:00",
+        "rating": "down",
+        "comment": "wrong paragraph",
+        "question": "Q?",
+        "search_query": "Q rewritten",
+        "answer": "It is 995 miles. [1]",
+        "abstained": False,
+        "citations": answer["citations"],
+        "backend": "extractive",
+        "notice": None,
+        "answer_id": None,
     }
 
 

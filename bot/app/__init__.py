@@ -1,0 +1,7 @@
+"""The edges: the command line (cli, with eval_command), batch answering (batch), the
+Gradio page (ui, with its event handlers in handlers), the rendering of answers to
+Markdown/HTML (render) and the 👍/👎 log (feedback). They only turn `Answer`s and
+`BotError`s into text.
+
+Public API: `main` (cli); `create_app`, `launch` (ui); `answer_batch` (batch).
+"""
