@@ -6,7 +6,6 @@ articles or the index get their own folders (`make_settings`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -98,7 +97,7 @@ def make_settings(tmp_path):
         if not articles.exists():
             shutil.copytree(SEED_ARTICLES, articles)
         base = Settings(articles_dir=articles, index_dir=tmp_path / "chroma", feedback_path=tmp_path / "feedback.jsonl")
-        return dataclasses.replace(base, **changes)
+        return Settings(**{**dict(base), **changes})
 
     return make
 

@@ -1,6 +1,5 @@
 """Generated answers over the seed article, with scripted fake chat models (no network)."""
 
-import dataclasses
 import sys
 import time
 
@@ -12,6 +11,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
 from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 from bot.llm import answerer as generate
 from bot.llm.answerer import LLMAnswerer
 from bot.llm.backends import chat_model, smollm2_gguf
@@ -57,7 +57,7 @@ def pipeline(qa, **changes):
     """A pipeline over the session's index with other settings."""
     from bot.answering.pipeline import ArticleQA
 
-    other = ArticleQA(dataclasses.replace(qa.settings, **changes))
+    other = ArticleQA(Settings(**{**dict(qa.settings), **changes}))
     other.embedder = qa.embedder
     other.index(progress=False)
     return other

@@ -1,14 +1,30 @@
-"""Configuration: environment variables read once into a frozen object.
+"""Configuration: environment variables read once into a frozen, validated object.
+
+`Settings` is a pydantic-settings model: the `BOT_` variables map to its fields, pydantic
+checks the types, the bounds and the URLs, and the two API secrets are `SecretStr` (shown
+as '**********' in any repr or log). A bad value is a `ConfigError` naming the variable
+and how to fix it, not pydantic's report:
 
 >>> Settings.from_env({"BOT_TOP_K": "3"}).top_k
 3
+>>> Settings.from_env({"BOT_TOP_K": "0"})
+Traceback (most recent call last):
+...
+bot.core.errors.ConfigError: BOT_TOP_K=0 is out of range - set it to a number from 1 to 50
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge, Le
+from pydantic import AfterValidator, BeforeValidator, Field, HttpUrl, SecretStr, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from .errors import ConfigError
 
@@ -16,6 +32,7 @@ from .errors import ConfigError
 # at its ceiling while the answerer still sees few enough passages to stay precise.
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
+SECRET_NAMES = ("OPENAI_API_KEY", "HF_TOKEN")  # read without the BOT_ prefix, as the providers name them
 
 
 def http_url(raw: str):
@@ -29,62 +46,105 @@ def http_url(raw: str):
         return None
 
 
-def _url(env, name: str, example: str) -> str | None:
-    """An http(s) URL, or None when unset: 'localhost:8080' is refused here, not reported
-    later as a server that "could not be reached"."""
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
-    if http_url(raw) is None:
-        raise ConfigError(f"{name}={raw!r} is not an http(s) URL - set it like {example}")
+_HTTP_URL = TypeAdapter(HttpUrl)
+
+
+def _blank_is_none(raw: Any) -> Any:
+    return (raw.strip() or None) if isinstance(raw, str) else raw
+
+
+def _checked_url(raw: str | None) -> str | None:
+    """pydantic's HttpUrl decides; the string is kept as written (HttpUrl would add a '/').
+    'localhost:8080' is refused here, not reported later as a server that "could not be reached"."""
+    if raw is not None:
+        try:
+            _HTTP_URL.validate_python(raw)
+        except ValidationError:
+            raise PydanticCustomError("http_url", "not an http(s) URL") from None
     return raw
 
 
-def _number(env, name: str, default, low, high, kind=int):
-    """A numeric variable within [low, high]; `kind` is int or float."""
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    what = "a whole number" if kind is int else "a number"
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not {what} - set it to a number from {low} to {high}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}={value} is out of range - set it to a number from {low} to {high}")
-    return value
+Url = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_checked_url)]
 
 
-@dataclass(frozen=True)
-class Settings:
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source over any mapping (os.environ, or a test's dict)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]):
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+class Settings(BaseSettings):
+    """What the bot runs with. `Settings(...)` takes keywords only and reads no environment;
+    `Settings.from_env()` reads the `BOT_` variables (README, "Configuration")."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_ignore_empty=True, frozen=True, extra="forbid")
+
     articles_dir: Path = Path("index/articles")
     index_dir: Path = Path("index/chroma")
-    chroma_url: str | None = None
+    chroma_url: Url = Field(None, examples=["http://127.0.0.1:8000"])
     embedding_model: str | None = None  # None: the bundled all-MiniLM-L6-v2
-    top_k: int = DEFAULT_TOP_K
-    llm: str = "extractive"  # a backend of the registry, bot.answering.backends (checked there)
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=50)
+    # a backend of the registry, bot.answering.backends (checked there)
+    llm: Annotated[str, BeforeValidator(lambda v: (v.strip().lower() or "extractive") if isinstance(v, str) else v)] = (
+        "extractive"
+    )
     llm_model: str | None = None
-    llm_base_url: str | None = None
-    llm_timeout_s: float = 30.0
-    feedback_path: Path | None = None
-    secrets: dict = field(default_factory=dict, repr=False, compare=False)
+    llm_base_url: Url = Field(None, examples=["http://127.0.0.1:8080/v1"])
+    llm_timeout_s: float = Field(30.0, ge=0.1, le=600.0)
+    feedback_path: Path | None = None  # from_env: feedback.jsonl beside index_dir
+    secrets: dict[Literal["OPENAI_API_KEY", "HF_TOKEN"], SecretStr] = Field(
+        default_factory=dict, repr=False, exclude=True
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as e:
+            raise ConfigError(_message(type(self), e)) from None
 
     @classmethod
-    def from_env(cls, env=None) -> Settings:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords only: the environment is read by from_env, from the mapping it is given."""
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        llm = (env.get("BOT_LLM") or "extractive").strip().lower()
-        index_dir = Path(env.get("BOT_INDEX_DIR") or "index/chroma")
-        feedback = env.get("BOT_FEEDBACK_PATH")
-        return cls(
-            articles_dir=Path(env.get("BOT_ARTICLES_DIR") or "index/articles"),
-            index_dir=index_dir,
-            chroma_url=_url(env, "BOT_CHROMA_URL", "http://127.0.0.1:8000"),
-            embedding_model=env.get("BOT_EMBEDDING_MODEL") or None,
-            top_k=_number(env, "BOT_TOP_K", DEFAULT_TOP_K, 1, 50),
-            llm=llm,
-            llm_model=env.get("BOT_LLM_MODEL") or None,
-            llm_base_url=_url(env, "BOT_LLM_BASE_URL", "http://127.0.0.1:8080/v1"),
-            llm_timeout_s=_number(env, "BOT_LLM_TIMEOUT_S", 30.0, 0.1, 600.0, float),
-            feedback_path=Path(feedback) if feedback else index_dir.parent / "feedback.jsonl",
-            secrets={k: env[k] for k in ("OPENAI_API_KEY", "HF_TOKEN") if env.get(k)},
-        )
+        values = _Environment(cls, env)()
+        values["secrets"] = {name: env[name] for name in SECRET_NAMES if env.get(name)}
+        settings = cls(**values)
+        if settings.feedback_path is None:
+            settings = settings.model_copy(update={"feedback_path": settings.index_dir.parent / "feedback.jsonl"})
+        return settings
+
+
+def _message(cls: type[Settings], error: ValidationError) -> str:
+    """The first problem in pydantic's report, as 'VAR=value is ... - set it ...'."""
+    problem = error.errors()[0]
+    name = str(problem["loc"][0])
+    raw = problem["input"]
+    var = name if name == "secrets" else f"BOT_{name.upper()}"
+    field = cls.model_fields.get(name)
+    if field is not None and problem["type"] == "http_url":
+        return f"{var}={raw!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
+    if field is not None and field.annotation in (int, float):
+        kind = int if field.annotation is int else float
+        bounds = {type(m): m for m in field.metadata}
+        needed = f"set it to a number from {bounds[Ge].ge} to {bounds[Le].le}"
+        if problem["type"] in ("int_parsing", "int_from_float", "float_parsing", "int_type", "float_type"):
+            what = "a whole number" if kind is int else "a number"
+            return f"{var}={raw!r} is not {what} - {needed}"
+        return f"{var}={kind(raw)} is out of range - {needed}"
+    return f"{var}={raw!r} is not valid ({problem['msg']}) - see the README's configuration table"

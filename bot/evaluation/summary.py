@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections import Counter
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def build_summary(qa, records, dataset_path, line_errors) -> dict:
         "answer_backends": dict(Counter(r["backend"] for r in ok)),
         "notices": sum(bool(r.get("notice")) for r in ok),
         "models": {"embedding": qa.embedder.model_id, "llm": settings.llm_model},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items() if k != "secrets"},
+        "settings": settings.model_dump(mode="json"),  # secrets are excluded by the model
         "git_commit": git_commit(),
         "seed": SEED,
         "metrics": aggregate(records),

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from ..core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ def _openai(settings):
     return ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.llm_base_url or OPENAI_API,
-        api_key=key or "not-needed",  # local servers accept any key; the client insists on one
+        api_key=key or SecretStr("not-needed"),  # local servers accept any key; the client insists on one
         timeout=settings.llm_timeout_s,
         max_retries=0,
         temperature=0,
@@ -125,7 +127,7 @@ def _huggingface(settings):
     endpoint = HuggingFaceEndpoint(
         **where,
         task="text-generation",
-        huggingfacehub_api_token=token,
+        huggingfacehub_api_token=token.get_secret_value() if token else None,
         max_new_tokens=MAX_TOKENS,
         do_sample=False,
         timeout=settings.llm_timeout_s,
