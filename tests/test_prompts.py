@@ -98,3 +98,24 @@ def test_the_answer_prompt_frames_passages_and_question_as_quoted_data():
 
 def test_prompts_folder_is_the_repositorys():
     assert (PROMPTS_DIR / "answer.txt").is_file() and (PROMPTS_DIR / "condense.txt").is_file()
+
+
+def test_the_chat_template_itself_refuses_a_missing_variable():
+    """The chain starts with LangChain's ChatPromptTemplate: a missing input raises, never renders as ''."""
+    with pytest.raises(KeyError, match=r"missing variables \{'question'\}"):
+        load("answer").template.invoke({"passages": "[1] x", "refusal": "No."})
+
+
+def test_chain_inputs_are_checked_both_ways():
+    prompt = load("condense")
+    assert prompt.inputs(history="h", question="q") == {"history": "h", "question": "q"}
+    with pytest.raises(PromptError, match=r"prompt needs \{history\}"):
+        prompt.inputs(question="q")
+    with pytest.raises(PromptError, match="prompt has no field for qestion"):
+        prompt.inputs(history="h", question="q", qestion="typo")
+
+
+def test_messages_are_each_part_filled_as_str_format_would():
+    values = {"passages": '[1] (¶1) "a {b} }}"', "question": "why {not}?", "refusal": "No."}
+    prompt = load("answer")
+    assert prompt.render(**values) == [(role, text.format(**values)) for role, text in prompt.parts]

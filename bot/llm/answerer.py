@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.runnables import RunnableLambda
 
 from ..core.answerer import Draft, Unanswered
 from ..core.errors import BotError
@@ -56,11 +55,6 @@ _FRAME_TAG = re.compile(r"</?\s*(?:passages|question|conversation)\s*>", re.I)
 NO_ANSWER = "The language model found no answer in the passages"
 UNSUPPORTED = "The language model's answer was not supported by the article"
 CHECKED_OUT = (NO_ANSWER, EMPTY, UNSUPPORTED)
-
-
-def _messages(name: str) -> RunnableLambda:
-    """A runnable rendering prompts/<name>.txt strictly into chat messages."""
-    return RunnableLambda(lambda values: load(name).render(**values), name=f"prompt:{name}")
 
 
 def passages_block(docs) -> str:
@@ -159,8 +153,9 @@ class LLMAttempt:
         if self.model is None or not history or not needs_condense(question, history, people):
             return None
         started = time.perf_counter()
-        chain = _messages("condense") | self.model | StrOutputParser()
-        values = {"history": history_block(history), "question": question}
+        prompt = load("condense")
+        chain = prompt.template | self.model | StrOutputParser()
+        values = prompt.inputs(history=history_block(history), question=question)
         try:
             return condensed("".join(within(lambda: iter([chain.invoke(values)]), self.deadline, self.timeout_s)))
         except LLMFailure as failure:
@@ -178,8 +173,9 @@ class LLMAttempt:
 
     def _stream(self, reply: Reply, query: str, docs: list) -> Iterator[str]:
         """Stream the model's reply, checking each sentence once the next one begins."""
-        chain = _messages("answer") | self.model | StrOutputParser()
-        values = {"passages": passages_block(docs), "question": query, "refusal": REFUSAL}
+        prompt = load("answer")
+        chain = prompt.template | self.model | StrOutputParser()
+        values = prompt.inputs(passages=passages_block(docs), question=query, refusal=REFUSAL)
         started = time.perf_counter()
         for token in with_retries(lambda: chain.stream(values), self.deadline, self.timeout_s):
             self.latency.setdefault("first_token", (time.perf_counter() - started) * 1000)

@@ -1,9 +1,10 @@
-"""Prompt templates as files in prompts/, rendered with strict variables.
+"""Prompt templates as files in prompts/, made into LangChain `ChatPromptTemplate`s.
 
 A template has a comment header and one part per chat role, each under a "## role"
-line. `{name}` fields are filled with str.format rules ("{{" is a literal brace). A
-name the template uses but the caller did not give is an error, and so is a name the
-caller gave that the template never uses (a typo would otherwise pass unnoticed):
+line. `{name}` fields follow f-string rules ("{{" is a literal brace); LangChain parses
+and fills them. A name the template uses but the caller did not give is an error
+(ChatPromptTemplate raises on a missing input variable), and so is a name the caller gave
+that the template never uses (a typo would otherwise pass unnoticed):
 
 >>> render("Hello {who}", who="Ada")
 'Hello Ada'
@@ -15,15 +16,19 @@ bot.llm.prompts.PromptError: prompt needs {who} - pass who=... when rendering it
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
+
+from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+from langchain_core.prompts.string import get_template_variables
 
 from ..core.errors import BotError
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 ROLES = ("system", "user", "assistant")
+_ROLE_OF = {"system": "system", "human": "user", "ai": "assistant"}  # LangChain's message types
 
 
 class PromptError(BotError):
@@ -33,22 +38,15 @@ class PromptError(BotError):
 def fields(template: str) -> set[str]:
     """The variable names a template uses: fields('{a} and {b}{{c}}') -> {'a', 'b'}."""
     try:
-        parsed = list(string.Formatter().parse(template))
+        return set(get_template_variables(template, "f-string"))
     except ValueError as e:
+        if "Invalid variable name" in str(e):
+            raise PromptError(f"prompt field is not a plain name ({e}) - use {{name}} with letters and _") from None
         raise PromptError(f"prompt template is malformed ({e}) - write a literal brace as {{{{ or }}}}") from None
-    names = set()
-    for _, name, _, _ in parsed:
-        if name is None:
-            continue
-        if not name.isidentifier():
-            raise PromptError(f"prompt field {{{name}}} is not a plain name - use {{name}} with letters and _")
-        names.add(name)
-    return names
 
 
-def render(template: str, **values) -> str:
-    """Fill the template; every field must be given and every value must be used."""
-    needed = fields(template)
+def checked(needed: set[str], values: dict[str, Any]) -> dict[str, Any]:
+    """`values` when they match the fields `needed` exactly; a PromptError naming the fix otherwise."""
     missing = sorted(needed - values.keys())
     if missing:
         raise PromptError(
@@ -61,27 +59,39 @@ def render(template: str, **values) -> str:
         raise PromptError(
             f"prompt has no field for {', '.join(unused)} - remove it or add {{{unused[0]}}} to the template"
         )
-    return template.format(**{k: str(v) for k, v in values.items()})
+    return values
+
+
+def render(template: str, **values) -> str:
+    """Fill one template; every field must be given and every value must be used."""
+    checked(fields(template), values)
+    return PromptTemplate.from_template(template).format(**values)
 
 
 @dataclass(frozen=True)
 class Prompt:
-    """A chat prompt: (role, template) parts in order."""
+    """A chat prompt: (role, template) parts in order, and the ChatPromptTemplate made of them."""
 
     name: str
     parts: tuple[tuple[str, str], ...]
 
+    @cached_property
+    def template(self) -> ChatPromptTemplate:
+        """The runnable that starts a chain: prompt | chat model | parser."""
+        return ChatPromptTemplate.from_messages(list(self.parts))
+
     @property
     def variables(self) -> set[str]:
-        return set().union(*(fields(t) for _, t in self.parts))
+        return set(self.template.input_variables)
+
+    def inputs(self, **values) -> dict[str, Any]:
+        """The chain's input: exactly the template's variables, checked before the model is called."""
+        return checked(self.variables, values)
 
     def render(self, **values) -> list[tuple[str, str]]:
-        """[(role, text), ...]: the messages to send, filled strictly."""
-        missing = sorted(self.variables - values.keys())
-        unused = sorted(values.keys() - self.variables)
-        if missing or unused:
-            render("".join("{" + v + "}" for v in sorted(self.variables)), **values)  # raises the message
-        return [(role, render(t, **{k: v for k, v in values.items() if k in fields(t)})) for role, t in self.parts]
+        """[(role, text), ...]: the messages the chain sends, filled strictly."""
+        messages = self.template.invoke(self.inputs(**values)).to_messages()
+        return [(_ROLE_OF[m.type], str(m.content)) for m in messages]
 
 
 def parse(text: str, name: str = "prompt") -> Prompt:
