@@ -13,10 +13,11 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from conftest import read_jsonl
 from markdown_it import MarkdownIt
 
 from bot.app import render
-from bot.app.feedback import feedback_record, read_feedback, record_feedback
+from bot.app.feedback import feedback_record, record_feedback
 from bot.app.handlers import export_files, last_answered
 from bot.core.answer import Answer, Citation
 from bot.core.errors import UsageError
@@ -202,7 +203,7 @@ def test_sources_html_labels_article_details(qa):
 
 # --- export ---------------------------------------------------------------------------
 
-ARTICLES = [{"id": "a", "title": "Title <i>", "author": "A. Writer", "published": "1 May 2025", "url": None}]
+ARTICLES = [{"id": "a", "title": "Title <i>", "author": "A. Writer", "published": "1 May 2025"}]
 
 
 def test_export_json_round_trips_with_citations():
@@ -294,6 +295,6 @@ def test_record_feedback_appends_whole_lines_from_many_threads(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    records = read_feedback(path)
+    records = read_jsonl(path)
     assert sorted(r["question"] for r in records) == sorted(f"Q{n}?" for n in range(40))
-    assert read_feedback(tmp_path / "missing.jsonl") == []
+    assert read_jsonl(tmp_path / "missing.jsonl") == []

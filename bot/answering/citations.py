@@ -6,7 +6,7 @@ verbatim quote (the sentences relied on) and the whole passage it comes from.
 
 from __future__ import annotations
 
-from ..core.answer import MARKER, Citation
+from ..core.answer import Citation
 
 
 def shorten(text: str, max_words: int) -> str:
@@ -54,8 +54,3 @@ def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, .
             )
         )
     return " ".join(pieces), tuple(citations)
-
-
-def markers_in(text: str) -> list[int]:
-    """[n] markers in order of appearance: markers_in('a [2] b [1][2]') -> [2, 1, 2]."""
-    return [int(m) for m in MARKER.findall(text)]

@@ -59,11 +59,3 @@ def record_feedback(path: Path | str, record: dict) -> Path:
         finally:
             os.close(fd)
     return path
-
-
-def read_feedback(path: Path | str) -> list[dict]:
-    """Every record in the log, oldest first ([] when there is none yet)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -189,9 +189,7 @@ def article_header(articles) -> str:
 
 
 def article_meta(articles) -> list[dict]:
-    return [
-        {"id": a.id, "title": a.title, "author": a.author, "published": a.published, "url": a.url} for a in articles
-    ]
+    return [{"id": a.id, "title": a.title, "author": a.author, "published": a.published} for a in articles]
 
 
 def export_json(turns: list[dict], articles: list[dict], now: datetime | None = None) -> str:
