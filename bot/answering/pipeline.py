@@ -137,6 +137,7 @@ class ArticleQA:
         t3 = time.perf_counter()
         latency = {
             **attempt.latency,
+            **{f"read_{stage}": ms for stage, ms in (evidence.timings or {}).items()},
             "retrieve": (t2 - t1) * 1000,
             "answer": (t3 - t2) * 1000,
             "total": (t3 - t0) * 1000,

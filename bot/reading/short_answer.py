@@ -25,12 +25,14 @@ def short_answer(q: QuestionInfo, s: Sentence) -> str | None:
         "AMOUNT": ["MONEY", "QUANTITY", "PERCENT", "CARDINAL"],
         "COUNT": ["CARDINAL", "QUANTITY", "PERCENT", "MONEY"],
     }.get(q.answer_type, order)
-    matched = [p for lem, p in zip(s.lemmas, s.lemma_starts) if lem in q.focus and lem != q.head]
+    # (start, end) of each matched word, the end approximated by its lemma's length
+    matched = [(p, p + len(lem)) for lem, p in zip(s.lemmas, s.lemma_starts) if lem in q.focus and lem != q.head]
     head_pos = [p for lem, p in zip(s.lemmas, s.lemma_starts) if q.head and lem == q.head]
 
     def key(e):
         label_rank = pref.index(e.label) if e.label in pref else len(pref)
-        dist = min((min(abs(p - e.start), abs(p - e.end)) for p in matched), default=0)
+        # the gap between the entity and the nearest matched word, on either side of it
+        dist = min((max(e.start - b, a - e.end, 0) for a, b in matched), default=0)
         head_bonus = 0 if any(e.start <= p <= e.end + 25 for p in head_pos) else 1
         return (head_bonus, label_rank, dist)
 

@@ -2,8 +2,8 @@
 2010?") becomes a self-contained search query.
 
 The spaCy parse of the question and of the last turns does the work: a personal pronoun
-takes the last PERSON named in the last user turn (or, failing that, the assistant's
-reply); it/its/they/their takes the last user turn's first non-person entity or noun
+takes the person the assistant's last reply introduced, or else the one the last user
+turn named; it/its/they/their takes the last user turn's first non-person entity or noun
 chunk; a short question without a verb is appended to the last user turn. Only general
 English is written here: the pronouns and the entity labels that are not things.
 """
@@ -37,7 +37,9 @@ def rewrite_followup(text: str, history: list[dict]) -> tuple[str, bool]:
     doc = nlp(text)
     user = nlp(_last(history, "user"))
     reply = nlp(_last(history, "assistant"))
-    people = [e.text for d in (user, reply) for e in d.ents if e.label_ == "PERSON"]
+    asked = [e.text for e in user.ents if e.label_ == "PERSON"]
+    # A person the answer introduced is the new subject ("Who met X?" "Y met X" "What did he say?": Y).
+    people = [e.text for e in reply.ents if e.label_ == "PERSON" and e.text not in asked] + asked
     things = [e.text for e in user.ents if e.label_ not in NOT_THINGS]
     things += [c.text for c in user.noun_chunks if c.root.pos_ != "PRON" and c.root.lower_ not in WH]
     out, changed = [], False
