@@ -70,11 +70,10 @@ def run_bench(repeat: int = 30, cold_runs: int = 3) -> int:
     warm_p50, warm_p95 = statistics.median(warm), percentile(warm, 95) or 0.0  # warm is never empty
 
     # Indexing: full build (embed + store) of the passages against raw encode of the same texts.
-    from bot.store.build import write_build
-    from bot.store.chroma import connect
-
     from bot.reading import tokens
     from bot.reading.analysis import analyse_article
+    from bot.store.build import write_build
+    from bot.store.chroma import connect
     from bot.text import nlp
 
     chunks = list(qa.index().chunks.values())
