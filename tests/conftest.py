@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLES = ROOT / "index" / "articles"
 EVAL_DIR = ROOT / "tests" / "eval"
+SHARED_EVAL = ROOT.parent / "shared" / "eval"  # the multi-article evaluation data, beside the repository
 
 
 def paragraph_text(article, number: int) -> str:
@@ -117,7 +118,7 @@ class CountingEmbedder:
         return self.inner.embed_chunks(chunks, progress)
 
 
-NEEDED_IN_CI = ("browser", "llm", "load", "ragas")
+NEEDED_IN_CI = ("browser", "llm", "load", "ragas", "shared")
 
 
 @pytest.hookimpl(hookwrapper=True)

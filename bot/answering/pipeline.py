@@ -27,7 +27,8 @@ from typing import Any, cast
 from ..core.answer import Answer
 from ..core.answerer import Answerer, Draft, Unanswered
 from ..core.settings import Settings
-from ..retrieve.followup import person_names, rewrite
+from ..reading.reader import Reader
+from ..retrieve.followup import rewrite
 from ..store.embeddings import Embedder
 from .backends import answerer_for
 from .extractive import Extract, ExtractiveAnswerer, select
@@ -55,7 +56,7 @@ class ArticleQA:
         self._lock = threading.Lock()
         self._index: Any = None  # the opened Index
         self._retriever: Any = None  # a HybridRetriever, made with the index
-        self._people: set[str] = set()
+        self.reader = Reader(self.embedder, self.settings.index_dir / "analysis")
 
     def using(self, answerer: Answerer) -> ArticleQA:
         """The same model and index (loaded once), answered by another `Answerer`."""
@@ -72,16 +73,10 @@ class ArticleQA:
                     from ..store.index import open_index
 
                     index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
-                    self._people = person_names(a.text for a in index.articles.values())
+                    self.reader.warm(index.articles.values())  # the articles' parse, at index time
                     self._retriever = HybridRetriever(index=index, k=self.settings.top_k)
                     self._index = index
         return self._index
-
-    @property
-    def people(self) -> set[str]:
-        """Names the articles use for people (follow-up rewriting resolves he/she to them)."""
-        self.index()
-        return self._people
 
     @property
     def retriever(self):
@@ -120,12 +115,12 @@ class ArticleQA:
         index = self.index()
         index.check_article(article_id)  # before any model call
         attempt = self.answerer.open()
-        query = rewrite(question, history, self._people)
-        query = checked_query(attempt.search_query(question, history, query, self._people)) or query
+        query = rewrite(question, history)
+        query = checked_query(attempt.search_query(question, history, query)) or query
         t1 = time.perf_counter()
         docs = self._retriever.search(query, article_id=article_id)
         t2 = time.perf_counter()
-        evidence = select(query, self.embedder.embed_query(query), docs, index)
+        evidence = select(question, history, docs, index, self.reader, article_id)
         if evidence.abstained:  # a refusal before spending: the gate needs no model
             draft = self._refusal(evidence, index, article_id, attempt.notice)
         elif attempt.notice:
@@ -142,6 +137,7 @@ class ArticleQA:
         t3 = time.perf_counter()
         latency = {
             **attempt.latency,
+            **{f"read_{stage}": ms for stage, ms in (evidence.timings or {}).items()},
             "retrieve": (t2 - t1) * 1000,
             "answer": (t3 - t2) * 1000,
             "total": (t3 - t0) * 1000,
@@ -160,6 +156,7 @@ class ArticleQA:
             notice=draft.notice,
             latency_ms=latency,
             confidence=evidence.confidence,
+            short_answer=None if evidence.abstained else evidence.short_answer,
         )
 
     def _refusal(self, evidence: Extract, index, article_id: str | None, notice: str | None) -> Draft:

@@ -77,6 +77,7 @@ def build_parser() -> _Parser:
     )
     bench.add_argument("--modes", default="embedded,server", help="with --scale: embedded, server or both")
 
+    sub.add_parser("train-answerer", help="train the reader's ranker and refusal (see --help)", add_help=False)
     ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
     ev.add_argument("dataset", help="JSON-lines dataset, e.g. tests/eval/article.jsonl")
     ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
@@ -90,6 +91,11 @@ def build_parser() -> _Parser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train-answerer"]:  # its own options (bot.evaluation.training)
+        from ..evaluation.training import main as train_main
+
+        return train_main(argv[1:])
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the command they were given to, whose --help lists what it takes

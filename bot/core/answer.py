@@ -41,7 +41,8 @@ class Answer:
     notice: str | None = None
     latency_ms: dict = field(default_factory=dict)
     id: str | None = None
-    confidence: float | None = None  # the evidence score the abstention threshold is applied to
+    confidence: float | None = None  # P(the article answers), the score the refusal threshold is applied to
+    short_answer: str | None = None  # the fact asked for (a name, number, date, place), when the question asks one
 
     def to_dict(self) -> dict:
         """The JSON contract written out in README.md: the design's, plus `confidence` and, per
@@ -52,6 +53,7 @@ class Answer:
             "user_input": self.user_input,
             "search_query": self.search_query,
             "response": self.response,
+            "short_answer": self.short_answer,
             "abstained": self.abstained,
             "citations": [
                 {k: v for k, v in asdict(c).items() if k != "quote_span"}
@@ -99,4 +101,5 @@ class Answer:
             notice=d.get("notice"),
             latency_ms=dict(d.get("latency_ms", {})),
             confidence=d.get("confidence"),
+            short_answer=d.get("short_answer"),
         )

@@ -49,7 +49,7 @@ class Attempt(Protocol):
         """Stage -> ms, merged into the Answer's latency_ms."""
         ...
 
-    def search_query(self, question: str, history: list[dict], query: str, people: set[str]) -> str | None:
+    def search_query(self, question: str, history: list[dict], query: str) -> str | None:
         """A better query than `query` (the rule-based rewrite), or None to keep it."""
         ...
 

@@ -1,7 +1,7 @@
 """Choosing the refusal threshold: sweep it over a dataset's evidence scores and pick one.
 
 `threshold_sweep` scores every threshold; `best_threshold` reports SQuAD v2's pick (best
-decision accuracy) and the README's calibration rule, which set ABSTAIN_THRESHOLD.
+decision accuracy) and the README's calibration rule. (The shipped threshold is the reader's, chosen in training.)
 """
 
 from __future__ import annotations

@@ -71,11 +71,9 @@ def git_commit() -> str | None:
 
 
 def build_summary(qa, records, dataset_path, line_errors) -> dict:
-    from ..answering.extractive import ABSTAIN_THRESHOLD
-
     settings, index = qa.settings, qa.index(progress=False)
     ok = [r for r in records if "scores" in r]
-    threshold = ABSTAIN_THRESHOLD if settings.llm == "extractive" else None
+    threshold = qa.reader.models.threshold  # every backend refuses below it
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "dataset": {

@@ -72,13 +72,11 @@ def history_block(history: list[dict]) -> str:
     return "\n".join(f"{t['role']}: {' '.join(t['content'].split())[:600]}" for t in history[-HISTORY_TURNS:])
 
 
-def needs_condense(question: str, history: list[dict], people: set[str] | frozenset[str] = frozenset()) -> bool:
+def needs_condense(question: str, history: list[dict]) -> bool:
     """Only a follow-up is condensed: one that refers back ('When is it?') or is too short to stand alone."""
     if not any(t["role"] == "user" for t in history):
         return False
-    return (
-        rewrite(question, history, people) != question or bool(_REFERS.search(question)) or len(question.split()) <= 3
-    )
+    return rewrite(question, history) != question or bool(_REFERS.search(question)) or len(question.split()) <= 3
 
 
 def condensed(text: str) -> str | None:
@@ -148,9 +146,9 @@ class LLMAttempt:
                 self.notice = str(e)
         self.deadline = time.monotonic() + self.timeout_s
 
-    def search_query(self, question: str, history: list[dict], query: str, people: set[str]) -> str | None:
+    def search_query(self, question: str, history: list[dict], query: str) -> str | None:
         """The model's standalone question for a follow-up; None: keep the rule-based `query`."""
-        if self.model is None or not history or not needs_condense(question, history, people):
+        if self.model is None or not history or not needs_condense(question, history):
             return None
         started = time.perf_counter()
         prompt = load("condense")

@@ -1,261 +1,68 @@
-"""Follow-up rewriting: from what the user asked after a conversation to what is searched.
+"""Follow-up rewriting: a question that leans on the chat ("What did he say?", "And in
+2010?") becomes a self-contained search query.
 
-A follow-up that leans on the conversation ("What is its range?") is rewritten into a
-self-contained query from the entities of the last turn, with no language model:
-a personal pronoun takes the last person named, another pronoun the last thing
-named, and an elliptical question ("And the ERAM?") takes the shape of the previous
-question with its subject swapped. A question that stands alone is searched as asked.
+The spaCy parse of the question and of the last turns does the work: a personal pronoun
+takes the person the assistant's last reply introduced, or else the one the last user
+turn named; it/its/they/their takes the last user turn's first non-person entity or noun
+chunk; a short question without a verb is appended to the last user turn. Only general
+English is written here: the pronouns and the entity labels that are not things.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..text.words import STOPWORDS
+from ..text import nlp as nlpmod
 
-PERSONAL = {"he", "him", "his", "she", "her", "hers"}
-IMPERSONAL = {"it", "its", "they", "them", "their", "theirs"}
-DEMONSTRATIVE = re.compile(
-    r"\b(this|that|these|those)\b(?=\s*(?:[?.!]|$|\b(?:is|was|mean|means|about|one|weapon|missile|bill|meeting|call)\b))",
-    re.I,
-)
-ELLIPSIS = re.compile(r"^(?:and|but|also|what about|how about|what of|and what about|same for)\b[\s,]*", re.I)
-BARE = re.compile(r"^(?:why|how|when|where|who|how so|why not|really|anything else|what else|and then|more)\W*$", re.I)
-_ENTITY = re.compile(r"\b(?:[A-Z][\w'’-]*|[A-Z]{2,}s?)(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*")
-_QUESTION_WORDS = {
-    "what",
-    "who",
-    "whom",
-    "whose",
-    "when",
-    "where",
-    "why",
-    "how",
-    "which",
-    "is",
-    "are",
-    "was",
-    "were",
-    "do",
-    "does",
-    "did",
-    "can",
-    "could",
-    "will",
-    "would",
-    "should",
-    "has",
-    "have",
-    "and",
-    "but",
-    "the",
-    "a",
-    "an",
-    "in",
-    "on",
-    "i",
-    "tell",
-    "give",
-    "list",
-    "name",
-    "explain",
-    "describe",
-    "please",
-    "so",
-    "also",
-    "according",
-    "about",
-    "it",
-    "he",
-    "she",
-    "they",
-    "this",
-    "that",
-}
-_ASKS_FOR_THING = re.compile(
-    r"^\s*(?:which|what) (?:country|city|place|state|nation|weapon|missile|organi[sz]ation|company|bill|treaty)\b", re.I
-)
-_DISCOURSE = {
-    "however",
-    "meanwhile",
-    "although",
-    "despite",
-    "following",
-    "speaking",
-    "experts",
-    "after",
-    "before",
-    "instead",
-    "still",
-    "yet",
-    "moreover",
-    "furthermore",
-    "finally",
-    "first",
-    "then",
-    "yes",
-    "no",
-}
-_ROLE_NAME = re.compile(
-    r"(?:President|adviser|advisor|analyst|fellow|Leader|Secretary(?: of State)?|Senator|Minister|Chancellor|"
-    r"spokes(?:man|woman|person)|[Ee]xperts? like|by|said|says|told)[\s,:]+((?:[A-Z][\w'’-]+\s?){2,3})"
-)
+WH = frozenset("who whom whose what which when where why how".split())
+PRONOUNS_PERSON = frozenset({"he", "she", "him", "her", "his", "hers"})
+PRONOUNS_THING = frozenset({"it", "its", "they", "them", "their", "theirs"})
+NOT_THINGS = frozenset({"PERSON", "DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
+_ABOUT = re.compile(r"(?i)\s*(and\s+)?(what|how)\s+about\b")
 
 
-def person_names(texts) -> set[str]:
-    """Names that the articles use for people, and their surnames.
+def _last(history: list[dict], role: str) -> str:
+    return next((t.get("content", "") for t in reversed(history) if t.get("role") == role), "")
 
-    >>> sorted(person_names(["analyst Mark Montgomery said so"]))
-    ['Mark Montgomery', 'Montgomery']
+
+def rewrite_followup(text: str, history: list[dict]) -> tuple[str, bool]:
+    """(the search query, whether it differs from the question).
+
+    >>> rewrite_followup("What did he say?", [])
+    ('What did he say?', False)
     """
-    names = set()
-    for text in texts:
-        for m in _ROLE_NAME.finditer(text):
-            name = m[1].strip()
-            parts = name.split()
-            if 2 <= len(parts) <= 3:
-                names.add(name)
-                names.add(parts[-1])
-    return names
-
-
-def entities(text: str) -> list[str]:
-    """Capitalised names and acronyms in order of appearance, question words left out.
-
-    >>> entities("What is the range of the Tomahawk missile, says Trump?")
-    ['Tomahawk', 'Trump']
-    """
-    out = []
-    for m in _ENTITY.finditer(text):
-        parts = m[0].split()
-        while parts and parts[0].lower() in _QUESTION_WORDS:
-            parts = parts[1:]
-        if len(parts) == 1 and (parts[0].lower() in STOPWORDS or parts[0].lower() in _DISCOURSE):
-            continue
-        if parts:
-            out.append(" ".join(parts).rstrip("'’").removesuffix("'s").removesuffix("’s"))
-    return out
-
-
-def _last(history, role: str) -> str:
-    for turn in reversed(history or []):
-        if turn.get("role") == role and turn.get("content"):
-            return str(turn["content"])
-    return ""
-
-
-def _pick(candidates: list[str], people: set[str], personal: bool) -> str | None:
-    for c in candidates:
-        is_person = c in people or c.split()[-1] in people
-        if is_person == personal:
-            return c
-    return None
-
-
-CHAIN = 4  # how many earlier questions a chain of follow-ups is resolved through
-
-
-def rewrite(question: str, history, people: set[str] | frozenset[str] = frozenset()) -> str:
-    """The query to search for `question` asked after `history` (turns of role/content).
-    The previous question is first read as it was searched, so a chain of follow-ups keeps
-    its subject: "What is a Tomahawk?", "Who makes it?", "When was it first used?"."""
-    return _rewrite(question, history, people, CHAIN)
-
-
-def _rewrite(question: str, history, people, chain: int) -> str:
     if not history:
-        return question
-    prev_q, prev_a = _last(history, "user"), _last(history, "assistant")
-    if prev_q and chain > 0:
-        last_user = max(i for i, t in enumerate(history) if t.get("role") == "user" and t.get("content"))
-        prev_q = _rewrite(prev_q, history[:last_user], people, chain - 1)
-    if not prev_q and not prev_a:
-        return question
-    asked, answered = entities(prev_q), [e for e in entities(prev_a) if e not in entities(prev_q)]
-    # "Which country will host it?" - "Hungary." then "its": the thing the last answer named.
-    candidates = answered + asked if _ASKS_FOR_THING.match(prev_q) else asked + answered
-    own = entities(question)
-    tokens = re.findall(r"[\w'’]+|\W", question)
-    lowered = [t.lower() for t in tokens]
-    if any(t in PERSONAL or t in IMPERSONAL for t in lowered) or DEMONSTRATIVE.search(question):
-        replaced, changed = [], False
-        for tok, low in zip(tokens, lowered):
-            personal = low in PERSONAL
-            if low in PERSONAL or low in IMPERSONAL:
-                who = _pick(candidates, people, personal) or (candidates[0] if candidates else None)
-                if low in ("they", "them", "their", "theirs"):
-                    persons = [c for c in candidates if c in people or c.split()[-1] in people]
-                    if len(persons) >= 2:
-                        who = f"{persons[0]} and {persons[1]}"
-                if who and not personal:
-                    who = _noun_phrase(who, prev_q) or who
-                if who and who not in own:
-                    possessive = low in ("his", "its", "their", "theirs", "hers") or (
-                        low == "her" and _followed_by_noun(tokens, tokens.index(tok))
-                    )
-                    replaced.append(f"{who}'s" if possessive else who)
-                    changed = True
-                    continue
-            replaced.append(tok)
-        query = "".join(replaced)
-        if DEMONSTRATIVE.search(query) and prev_q:
-            query = f"{query} ({prev_q.rstrip('?.! ')})"
+        return text, False
+    nlp = nlpmod.load()
+    doc = nlp(text)
+    user = nlp(_last(history, "user"))
+    reply = nlp(_last(history, "assistant"))
+    asked = [e.text for e in user.ents if e.label_ == "PERSON"]
+    # A person the answer introduced is the new subject ("Who met X?" "Y met X" "What did he say?": Y).
+    people = [e.text for e in reply.ents if e.label_ == "PERSON" and e.text not in asked] + asked
+    things = [e.text for e in user.ents if e.label_ not in NOT_THINGS]
+    things += [c.text for c in user.noun_chunks if c.root.pos_ != "PRON" and c.root.lower_ not in WH]
+    out, changed = [], False
+    for tok in doc:
+        low = tok.lower_
+        repl = None
+        if low in PRONOUNS_PERSON and people:
+            repl = people[0] + ("'s" if low in ("his", "hers") or (low == "her" and tok.dep_ == "poss") else "")
+        elif low in PRONOUNS_THING and things:
+            repl = things[0] + ("'s" if low in ("its", "their", "theirs") else "")
+        if repl:
+            out.append(repl + tok.whitespace_)
             changed = True
-        return query if changed else question
-    m = ELLIPSIS.match(question)
-    if (m or len(question.split()) <= 3) and own and prev_q:
-        subject = own[0]
-        prev_entities = entities(prev_q)
-        if prev_entities:
-            return prev_q.replace(prev_entities[0], subject, 1)
-        return f"{prev_q.rstrip('?.! ')} {subject}?"
-    if BARE.match(question) and prev_q:
-        return _ask_again(question.rstrip("?.! ").strip(), prev_q)
-    return question
+        else:
+            out.append(tok.text_with_ws)
+    query = "".join(out)
+    has_verb = any(t.pos_ in ("VERB", "AUX") for t in doc)
+    if not changed and (not has_verb or _ABOUT.match(text)):
+        query = _last(history, "user") + " " + text
+        changed = True
+    return query, changed
 
 
-_AUX_WORDS = r"(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had)\b"
-_AUX = re.compile("^" + _AUX_WORDS, re.I)
-# A wh-word directly before its auxiliary ("Where will", "What did"): the slot can take another.
-_WH = re.compile(r"^(?:and |but |so )?(?:what|when|where|why|how)\s+(?=" + _AUX_WORDS + ")", re.I)
-
-
-def _ask_again(bare: str, prev_q: str) -> str:
-    """A bare wh-word asks the previous question again about something else: 'When?' after
-    'Where will they meet?' is 'When will they meet?', and 'Why?' after 'Did he sign it?' is
-    'Why did he sign it?'. Otherwise ('Why?' after 'Who called?') the previous question
-    goes beside it: 'Why: Who called?'."""
-    if bare.lower() in ("why", "how", "when", "where", "who"):
-        wh = _WH.match(prev_q)
-        if wh:
-            return f"{bare.capitalize()} {prev_q[wh.end() :]}"
-        if _AUX.match(prev_q):
-            return f"{bare.capitalize()} {prev_q[0].lower()}{prev_q[1:]}"
-    return f"{bare}: {prev_q}"
-
-
-def _noun_phrase(name: str, text: str) -> str | None:
-    """The compound a name modifies, as the object of a preposition ending the question:
-    "it" after "Who is for the new Russia sanctions bill?" is the bill, not Russia. A name
-    before a single noun is the thing itself ("a Tomahawk missile" is a Tomahawk), and
-    words after a name with no preposition before it may be a verb ("can a Tomahawk
-    missile fly?").
-
-    >>> _noun_phrase("Russia", "Who is optimistic about the new Russia sanctions bill?")
-    'the new Russia sanctions bill'
-    >>> _noun_phrase("Tomahawk", "What is the range of a Tomahawk missile?") is None
-    True
-    """
-    m = re.search(
-        rf"\b(?:about|of|on|for|in|with|to|from|against|over|by)\s+((?:the|a|an)\s+(?:[a-z][\w-]*\s+){{0,2}}){re.escape(name)}((?:\s+[a-z][\w-]*){{2,}})\s*[?.!]*\s*$",
-        text,
-    )
-    if m is None or m[2].split()[0] in STOPWORDS:
-        return None
-    return " ".join([*m[1].split(), name, *m[2].split()])
-
-
-def _followed_by_noun(tokens, i: int) -> bool:
-    """'her view' (possessive) versus 'asked her' (object)."""
-    rest = [t for t in tokens[i + 1 :] if t.strip()]
-    return bool(rest) and rest[0][0].isalpha() and rest[0].lower() not in {"to", "about", "for", "if", "that", "and"}
+def rewrite(question: str, history: list[dict]) -> str:
+    """The search query for `question` in this chat (the question itself when it stands alone)."""
+    return rewrite_followup(question, history)[0]

@@ -56,6 +56,13 @@ class Index:
 
     def __post_init__(self):
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._by_article: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks.values():
+            self._by_article.setdefault(chunk.article_id, []).append(chunk)
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        """An article's passages, in article order."""
+        return self._by_article.get(article_id, [])
 
     def dense(self, query_vec: np.ndarray, n: int, article_id: str | None = None) -> list[tuple[str, float]]:
         """The n chunks nearest the query: (chunk id, cosine similarity), best first."""

@@ -1,4 +1,4 @@
-"""Words as the bot compares them: tokens, stop words, stems (with irregular forms) and acronyms.
+"""Words as the passage index compares them: tokens, stop words, Snowball stems and acronyms.
 
 Retrieval (BM25), the answerers and the evaluation all count terms the same way through
 these functions.
@@ -30,49 +30,11 @@ _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")  # letters of any script: "Erd
 _stemmer = snowballstemmer.stemmer("english")
 
 
-# Irregular forms a suffix stemmer cannot join to their verb (wrote ~ written ~ write).
-_IRREGULAR = {
-    form: base
-    for base, forms in {
-        "write": "wrote written writes writing writer",
-        "say": "said says",
-        "begin": "began begun",
-        "meet": "met meeting meetings",
-        "speak": "spoke spoken",
-        "tell": "told",
-        "give": "gave given",
-        "take": "took taken",
-        "make": "made",
-        "go": "went gone goes",
-        "come": "came",
-        "know": "knew known",
-        "think": "thought",
-        "see": "saw seen",
-        "find": "found",
-        "hold": "held",
-        "lead": "led",
-        "leave": "left",
-        "buy": "bought",
-        "sell": "sold",
-        "bring": "brought",
-        "fight": "fought",
-        "win": "won",
-        "run": "ran",
-        "break": "broke broken",
-        "choose": "chose chosen",
-        "rise": "rose risen",
-        "strike": "struck",
-        "publish": "published publishes publication",
-        "author": "authored authors",
-    }.items()
-    for form in forms.split()
-}
-
-
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """'missiles' -> 'missil'; irregular forms first: 'wrote' -> 'write'."""
-    return _stemmer.stemWord(_IRREGULAR.get(word, word))
+    """The Snowball (Porter 2) stem: 'missiles' -> 'missil'. (The reader compares spaCy's
+    lemmas; stems serve the passage index, where a parse per passage would cost too much.)"""
+    return _stemmer.stemWord(word)
 
 
 def words(text: str) -> list[str]:

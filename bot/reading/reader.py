@@ -1,0 +1,132 @@
+"""Reading one article for one question, end to end: analyse the question, take the
+candidate sentences, featurise them, rank them, decide whether the article answers, and
+pull out the short answer. Each stage is timed.
+
+The same `prepare` feeds training (bot.evaluation.training), so the features the models
+were fitted on are the features they score here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..text.nlp import Sentence
+from . import tokens as tok
+from .analysis import ArticleAnalysis, analyse_article
+from .candidates import Retrieval, retrieve
+from .features import featurize
+from .model import Models, answer_features
+from .question import QuestionInfo, analyse
+from .short_answer import short_answer
+
+
+@dataclass
+class Prepared:
+    """Everything about one question up to (not including) the learned models."""
+
+    info: QuestionInfo
+    retrieval: Retrieval
+    X: np.ndarray  # candidate features, one row per candidate
+    timings: dict[str, float] = field(default_factory=dict)  # ms per stage
+
+
+@dataclass
+class Reading:
+    best: Sentence  # the ranker's choice, even when refused
+    short_answer: str | None
+    refused: bool
+    p_answerable: float
+    timings: dict[str, float]
+
+
+def prepare(text: str, history: list[dict], analysis: ArticleAnalysis, model) -> Prepared | None:
+    """Question analysis, candidates and features; None for an article with no sentence."""
+    if not analysis.sentences:
+        return None
+    t0 = time.perf_counter()
+    info = analyse(text, history)
+    t1 = time.perf_counter()
+    qvec, qtok, pieces = tok.encode_query(model, info.query)
+    t2 = time.perf_counter()
+    ret = retrieve(analysis, qvec, info.focus)
+    X = featurize(info, analysis, ret, qtok, pieces)
+    t3 = time.perf_counter()
+    timings = {"analyse": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "features": (t3 - t2) * 1e3}
+    return Prepared(info, ret, X, timings)
+
+
+def decide(prep: Prepared, analysis: ArticleAnalysis, models: Models) -> Reading:
+    """The ranker's choice, whether to answer, and the short answer."""
+    p = models.ranker.proba(prep.X)
+    top = int(np.argmax(p))
+    p_answerable = float(models.answerability.proba(answer_features(prep.X, p)[None, :])[0])
+    refused = p_answerable < models.threshold
+    best = analysis.sentences[prep.retrieval.candidates[top].sentence]
+    short = None if refused else short_answer(prep.info, best)
+    return Reading(best, short, refused, p_answerable, prep.timings)
+
+
+def overlaps(s: Sentence, spans: list[tuple[int, int]]) -> bool:
+    """A sentence is gold when it holds at least half of a gold span (or half of itself
+    lies in one): robust to sentence boundaries that differ from the annotator's.
+
+    >>> s = Sentence(0, 10, 20, "x" * 10, 1, False)
+    >>> overlaps(s, [(12, 30)]), overlaps(s, [(19, 40)])
+    (True, False)
+    """
+    for a, b in spans:
+        inter = min(s.end, b) - max(s.start, a)
+        if inter > 0 and inter >= 0.5 * min(b - a, s.end - s.start):
+            return True
+    return False
+
+
+class Reader:
+    """The learned reader of one process: its weights, and each article's analysis (made at
+    index time, kept for the most recently read articles, cached on disk beside the index)."""
+
+    KEEP = 256  # analyses kept in memory; the rest are read back from the disk cache
+
+    def __init__(self, embedder, cache_dir: Path | None, models: Models | None = None):
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self._models = models
+        self._lock = threading.Lock()
+        self._analyses: OrderedDict[tuple[str, str], ArticleAnalysis] = OrderedDict()
+
+    @property
+    def models(self) -> Models:
+        if self._models is None:
+            self._models = Models.load()
+        return self._models
+
+    @property
+    def model(self):
+        """The SentenceTransformer that encodes questions and sentences."""
+        return self.embedder.model
+
+    def analysis(self, article) -> ArticleAnalysis:
+        """The article's analysis, made once per text."""
+        key = (article.id, article.content_hash)
+        with self._lock:
+            if key in self._analyses:
+                self._analyses.move_to_end(key)
+                return self._analyses[key]
+        made = analyse_article(article, self.embedder, self.cache_dir)
+        with self._lock:
+            self._analyses[key] = made
+            while len(self._analyses) > self.KEEP:
+                self._analyses.popitem(last=False)
+        return made
+
+    def warm(self, articles) -> None:
+        """Analyse the articles now (at index time) rather than at their first question."""
+        self.models  # noqa: B018 - load the weights too
+        for article in list(articles)[: self.KEEP]:
+            self.analysis(article)

