@@ -120,10 +120,16 @@ class CountingEmbedder:
 
 NEEDED_IN_CI = ("browser", "llm", "load", "ragas", "shared")
 
+def needs_shared() -> Path:
+    """../shared/eval, or a skip naming it (a failure under CI=true: tests marked `shared`)."""
+    if not (SHARED_EVAL / "articles").is_dir():
+        pytest.skip(f"needs the shared evaluation data in {SHARED_EVAL} (BBC articles, SQuAD Normans) beside the repo")
+    return SHARED_EVAL
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Outside CI a browser or local-model test may skip with the install step it needs;
+    """Outside CI a browser, local-model or shared-data test may skip with what it needs;
     under CI=true such a skip is a failure, so a missing install step cannot pass unseen."""
     outcome = yield
     report = outcome.get_result()

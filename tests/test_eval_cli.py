@@ -218,7 +218,11 @@ def test_a_drop_beyond_max_drop_fails_against_the_baseline(in_process, first_run
     "argv, message",
     [
         (["--fail-under", "recall@50=0.9"], "unknown metric 'recall@50' - use one of: hit@1, hit@3"),
-        (["--fail-under", "false_refusal_rate=0.1"], "(lower is better: gate answer_rate instead)"),
+        (
+            ["--fail-under", "false_refusal_rate=0.1"],
+            "is lower-is-better - give it a ceiling, like false_refusal_rate<=0.1",
+        ),
+        (["--fail-under", "answerable_right<=0.5"], "is higher-is-better - give it a floor, like answerable_right=0.5"),
         (["--fail-under", "recall@5"], "is not name=value"),
         (["--fail-under", "recall@5=high"], "is not a number"),
         (["--fail-under", "recall@5=1.5"], "is out of range"),

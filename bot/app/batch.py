@@ -1,6 +1,7 @@
 """Batch answering: one JSON line in, one Answer (or one error record) out.
 
-A bad line never stops the batch: it gets {"id", "line", "error"} and the rest are
+A line may name its article (`article_id`, as in the eval datasets); it overrides
+`--article` for that line, and an unknown one is that line's error. A bad line never stops the batch: it gets {"id", "line", "error"} and the rest are
 answered. The model and index are loaded once for the whole file, before the first
 line, so a problem that no line can get past (a missing articles folder, a corrupt
 index) is reported once and ends the run with its own exit code.
@@ -44,6 +45,16 @@ def _question(obj: dict, n: int) -> tuple[str, list]:
     if not isinstance(question, str):
         raise UsageError(f'line {n}: "{key}" must be text, not {_json_type(question)} - put the question in quotes')
     return question, obj.get("history") or []
+
+
+def _article(obj: dict, n: int, default: str | None) -> str | None:
+    """The line's own `article_id`, else the batch's --article (None: every article)."""
+    value = obj.get("article_id")
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise UsageError(f'line {n}: "article_id" must be text (an article\'s file name without .txt)')
+    return value
 
 
 def _json_type(value) -> str:
@@ -99,7 +110,8 @@ def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None 
                 obj = _parse(line, n)
                 record_id = _record_id(obj, n)
                 question, history = _question(obj, n)
-                record = qa.ask(question, history, id=record_id, article_id=article_id).to_dict()
+                line_article = _article(obj, n, article_id)
+                record = qa.ask(question, history, id=record_id, article_id=line_article).to_dict()
                 answered += 1
             except BotError as e:
                 message = str(e) if str(e).startswith("line ") else f"line {n}: {e}"

@@ -7,6 +7,8 @@
     python -m bot remove ID…
     python -m bot bench [--scale [--sizes 1,100,1000] [--modes embedded,server]]
     python -m bot eval tests/eval/article.jsonl
+    python -m bot eval ../shared/eval/bbc-dev.jsonl --articles ../shared/eval/articles
+    python -m bot eval ../shared/eval/squad2-normans.json
 
 Errors print one line naming the fix and exit non-zero (2 for usage errors).
 """
@@ -79,7 +81,13 @@ def build_parser() -> _Parser:
 
     sub.add_parser("train-answerer", help="train the reader's ranker and refusal (see --help)", add_help=False)
     ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
-    ev.add_argument("dataset", help="JSON-lines dataset, e.g. tests/eval/article.jsonl")
+    ev.add_argument("dataset", help="JSON-lines dataset (e.g. tests/eval/article.jsonl) or SQuAD 2.0 JSON")
+    ev.add_argument(
+        "--articles",
+        metavar="DIR",
+        help="the articles folder of the dataset (default: BOT_ARTICLES_DIR); another folder than the "
+        "configured one is indexed into a temporary store",
+    )
     ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
     ev.add_argument("--fail-under", default="", help="gates such as recall@5=0.95,citation_precision=0.9")
     ev.add_argument("--max-p95-ms", type=_limit, help="fail when total p95 latency exceeds this")

@@ -116,15 +116,26 @@ def read_lines(path, what: str, example: str) -> list[str]:
 
 def load_dataset(path: Path) -> tuple[list[Example], list[LineError]]:
     lines = read_lines(path, "Dataset", "tests/eval/article.jsonl")
-    examples, errors, seen = [], [], set()
+    parsed: list[tuple[int, object]] = []
+    errors = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            ex = parse_example(json.loads(line), n)
+            parsed.append((n, json.loads(line)))
         except json.JSONDecodeError as e:
             errors.append(LineError(n, f"line {n} is not valid JSON ({e.msg}) - skipped"))
-            continue
+    examples, more = examples_from(parsed)
+    return examples, sorted(errors + more, key=lambda e: e.line)
+
+
+def examples_from(objects) -> tuple[list[Example], list[LineError]]:
+    """Examples of (line number, JSON object) pairs; a line that cannot be used, or that
+    repeats an id, is reported and skipped."""
+    examples, errors, seen = [], [], set()
+    for n, obj in objects:
+        try:
+            ex = parse_example(obj, n)
         except ValueError as e:
             errors.append(LineError(n, f"line {n} {e} - skipped"))
             continue
@@ -134,6 +145,27 @@ def load_dataset(path: Path) -> tuple[list[Example], list[LineError]]:
         seen.add(ex.id)
         examples.append(ex)
     return examples, errors
+
+
+def fill_spans(obj: dict, texts: dict[str, str]) -> list[str]:
+    """Set a dataset line's `reference_spans` (and `alt_reference_spans`) from its quoted
+    contexts, in the text of its `article_id` (or of the only article); returns what was
+    not found. `texts`: the cleaned article texts by id."""
+    article_id = obj.get("article_id") or (next(iter(texts)) if len(texts) == 1 else None)
+    if article_id not in texts:
+        return [f"{obj.get('id')}: article {article_id!r} is not in the articles folder"]
+    text, missing = texts[article_id], []
+    for key in ("reference", "alt_reference"):
+        if key == "reference" or obj.get(f"{key}_contexts"):
+            spans = []
+            for ctx in obj.get(f"{key}_contexts") or []:
+                span = locate(ctx, text)
+                if span is None:
+                    missing.append(f"{obj.get('id')}: context not found: {ctx[:60]!r}")
+                else:
+                    spans.append(list(span))
+            obj[f"{key}_spans"] = spans
+    return missing
 
 
 def locate(context: str, text: str) -> tuple[int, int] | None:

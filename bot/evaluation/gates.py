@@ -1,7 +1,8 @@
 """The gates of `python -m bot eval`: pass or fail a run's summary.
 
-`--fail-under name=value,...` sets a floor under metrics where higher is better,
-`--max-p95-ms` a ceiling on the total p95 latency, and `--baseline old/summary.json`
+`--fail-under name=value,...` sets a floor under metrics where higher is better and
+`name<=value` a ceiling over those where lower is better (false_refusal_rate,
+answerable_refused), `--max-p95-ms` a ceiling on the total p95 latency, and `--baseline old/summary.json`
 with `--max-drop` bounds how far any metric may move the wrong way from an earlier
 run. Each check returns one line per miss; the caller prints them and exits 1.
 """
@@ -17,38 +18,55 @@ from . import metrics as M
 
 
 def gate_names() -> list[str]:
-    return [m for m in M.ALL if m not in M.LOWER_IS_BETTER]
+    return list(M.ALL)
 
 
-def parse_gates(spec: str | None) -> dict[str, float]:
-    """'recall@5=0.95, f1=0.3' -> {'recall@5': 0.95, 'f1': 0.3}; a bad part is a usage error."""
+def _split(part: str) -> tuple[str, str, str]:
+    """'hit@5=0.9' -> ('hit@5', '>=', '0.9'); 'answerable_refused<=0.15' -> (..., '<=', ...)."""
+    for sep in ("<=", ">=", "="):
+        name, found, raw = part.partition(sep)
+        if found:
+            return name.strip(), "<=" if sep == "<=" else ">=", raw.strip()
+    return part, "", ""
+
+
+def parse_gates(spec: str | None) -> dict[str, tuple[str, float]]:
+    """'recall@5=0.95, answerable_refused<=0.15' -> {'recall@5': ('>=', 0.95),
+    'answerable_refused': ('<=', 0.15)}: a floor (name=value or name>=value) under a metric
+    where higher is better, a ceiling (name<=value) over one where lower is better; a bad
+    part is a usage error."""
     gates = {}
     for part in filter(None, (p.strip() for p in (spec or "").split(","))):
-        name, sep, raw = (x.strip() for x in part.partition("="))
-        if not sep:
+        name, op, raw = _split(part)
+        if not op:
             raise UsageError(f"--fail-under part {part!r} is not name=value - write it like recall@5=0.95")
         if name not in gate_names():
-            hint = " (lower is better: gate answer_rate instead)" if name in M.LOWER_IS_BETTER else ""
-            raise UsageError(f"--fail-under: unknown metric {name!r}{hint} - use one of: {', '.join(gate_names())}")
+            raise UsageError(f"--fail-under: unknown metric {name!r} - use one of: {', '.join(gate_names())}")
+        if name in M.LOWER_IS_BETTER and op != "<=":
+            raise UsageError(f"--fail-under: {name} is lower-is-better - give it a ceiling, like {name}<={raw}")
+        if name not in M.LOWER_IS_BETTER and op == "<=":
+            raise UsageError(f"--fail-under: {name} is higher-is-better - give it a floor, like {name}={raw}")
         try:
             value = float(raw)
         except ValueError:
             raise UsageError(f"--fail-under {name}={raw!r} is not a number - give a value from 0 to 1") from None
         if not 0 <= value <= 1:
             raise UsageError(f"--fail-under {name}={value:g} is out of range - give a value from 0 to 1")
-        gates[name] = value
+        gates[name] = (op, value)
     return gates
 
 
-def check_gates(summary: dict, gates: dict[str, float], max_p95_ms: float | None) -> list[str]:
+def check_gates(summary: dict, gates: dict[str, tuple[str, float]], max_p95_ms: float | None) -> list[str]:
     """One line per missed gate; a metric with no scored question misses its gate."""
     misses = []
-    for name, floor in gates.items():
+    for name, (op, limit) in gates.items():
         value = summary["metrics"][name]["value"]
         if value is None:
-            misses.append(f"{name} has no scored question (n=0) - gate {floor:g} cannot pass")
-        elif value < floor:
-            misses.append(f"{name} = {value:.4f} is under {floor:g}")
+            misses.append(f"{name} has no scored question (n=0) - gate {limit:g} cannot pass")
+        elif op == ">=" and value < limit:
+            misses.append(f"{name} = {value:.4f} is under {limit:g}")
+        elif op == "<=" and value > limit:
+            misses.append(f"{name} = {value:.4f} is over {limit:g}")
     if max_p95_ms is not None:
         p95 = summary["latency_ms"]["total"]["p95"]
         if p95 is None or p95 > max_p95_ms:

@@ -27,8 +27,11 @@ RETRIEVAL = tuple(f"{m}@{k}" for m in ("hit", "recall", "mrr", "ndcg") for k in 
 ANSWER = ("exact_match", "f1", "answer_recall")
 GROUNDING = ("faithfulness", "citation_validity", "citation_precision", "citation_recall")
 REFUSAL = ("correct_refusal_rate", "false_refusal_rate", "answer_rate")
-ALL = (*RETRIEVAL, *ANSWER, *GROUNDING, "citation_gold_hit", *REFUSAL)
-LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
+# The project's headline figures (headline.py) and the short answer's, SQuAD-normalised.
+HEADLINE = ("answerable_right", "unanswerable_refused", "answerable_refused", "overall_right")
+SHORT = ("short_exact_match", "short_f1", "short_correct")
+ALL = (*RETRIEVAL, *ANSWER, *GROUNDING, "citation_gold_hit", *REFUSAL, *HEADLINE, *SHORT)
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "answerable_refused"})
 
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's content terms the passage must hold
 _MARKER = re.compile(r"\[(\d{1,3})\]")

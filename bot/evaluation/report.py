@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from . import metrics as M
+from .headline import format_headline
 
 PLOTS = ("metrics.png", "threshold_sweep.png", "latency.png")
 GROUPS = (
@@ -16,6 +17,14 @@ GROUPS = (
     ("Answers (answerable, answered)", (*M.ANSWER, "citation_gold_hit")),
     ("Grounding (answered)", M.GROUNDING),
     ("Refusals", M.REFUSAL),
+    ("Headline (the project's own)", M.HEADLINE),
+    ("Short answers (answerable, answered, with a short answer)", M.SHORT),
+)
+SQUAD_FIGURES = (
+    ("exact", "f1", "total"),
+    ("HasAns_exact", "HasAns_f1", "HasAns_total"),
+    ("NoAns_exact", "NoAns_f1", "NoAns_total"),
+    ("best_exact", "best_f1", None),
 )
 
 
@@ -50,6 +59,10 @@ def format_summary(summary: dict) -> str:
             lines.append(
                 f"| {name} | {_num(e['value'])} | {ci} | {e['n']} | {_cell(e['answerable'])} | {_cell(e['unanswerable'])} |"
             )
+    if summary.get("headline"):
+        lines += ["", format_headline(summary["headline"])]
+    if summary.get("squad"):
+        lines += ["", format_squad(summary["squad"])]
     lines += ["", "| latency (ms) | p50 | p95 | max | n |", "|---|---:|---:|---:|---:|"]
     for stage, s in summary["latency_ms"].items():
         lines.append(f"| {stage} | {_num(s['p50'], 1)} | {_num(s['p95'], 1)} | {_num(s['max'], 1)} | {s['n']} |")
@@ -73,6 +86,17 @@ def format_summary(summary: dict) -> str:
                 for group, v in skipped.items()
             ),
         ]
+    return "\n".join(lines)
+
+
+def format_squad(figures: dict) -> str:
+    """SQuAD's official figures (v2.0 script, percent) as Markdown."""
+    lines = ["SQuAD 2.0 official figures (percent):", "", "| | exact | f1 | n |", "|---|---:|---:|---:|"]
+    for label, (em, f1, n) in zip(("all", "HasAns", "NoAns", "best threshold"), SQUAD_FIGURES):
+        if em not in figures:
+            continue
+        total = figures[n] if n else f"at {figures['best_exact_thresh']:.3f} / {figures['best_f1_thresh']:.3f}"
+        lines.append(f"| {label} | {_num(figures[em], 2)} | {_num(figures[f1], 2)} | {total} |")
     return "\n".join(lines)
 
 

@@ -3,27 +3,48 @@
 from __future__ import annotations
 
 from . import metrics as M
-from .dataset import Example
+from .dataset import Example, locate
+from .headline import NO_GOLD, headline_scores
 
 REFUSED = "refused (scored by the refusal metrics)"
 
 
+def _spans(example: Example, text: str) -> tuple[tuple, tuple, str | None]:
+    """The example's gold spans (and alternative spans) in the article text: as given, or
+    located from its quoted reference contexts (`dataset.locate`) when it gives none."""
+    spans, alt = example.reference_spans, example.alt_reference_spans
+    if not spans and example.reference_contexts:
+        found = [locate(c, text) for c in example.reference_contexts]
+        alt_found = [locate(c, text) for c in example.alt_reference_contexts]
+        located = [s for s in found if s is not None]
+        alt_located = [s for s in alt_found if s is not None]
+        if len(located) < len(found) or len(alt_located) < len(alt_found):
+            return (), (), "a reference context is not in the article text"
+        spans, alt = tuple(located), tuple(alt_located) if len(located) == 1 else ()
+    if not spans:
+        return (), (), "no reference_spans"
+    return spans, alt, None
+
+
 def gold_for(example: Example, index) -> tuple[list[set[str]] | None, str | None]:
     """The gold chunk sets of an answerable example, or why there are none."""
-    if not example.reference_spans:
+    if not example.reference_spans and not example.reference_contexts:
         return None, "no reference_spans"
     if example.article_id is None and len(index.articles) != 1:
         return None, "several articles and no article_id"
     article = index.articles.get(example.article_id or next(iter(index.articles)))
     if article is None:
         return None, f"article {example.article_id!r} is not indexed"
-    spans = (*example.reference_spans, *example.alt_reference_spans)
+    found, alt, why = _spans(example, article.text)
+    if why:
+        return None, why
+    spans = (*found, *alt)
     if any(not 0 <= s < e <= len(article.text) for s, e in spans):
         return None, "a reference span lies outside the article text"
     gold = M.gold_chunks(spans, [c for c in index.chunks.values() if c.article_id == article.id])
     if not all(gold):
         return None, "a reference span overlaps no passage"
-    if example.alt_reference_spans:  # one gold passage, stated again elsewhere: either counts
+    if alt:  # one gold passage, stated again elsewhere: either counts
         return [set().union(*gold)], None
     return gold, None
 
@@ -37,8 +58,11 @@ def score(answer: dict, example: Example, index) -> tuple[dict, dict]:
             scores |= M.retrieval_scores(answer["retrieved_context_ids"], gold)
         else:
             skipped["retrieval"] = why
+    if example.answerable and not gold:
+        skipped["answerable_right"] = NO_GOLD
     if answer["abstained"]:
         skipped["answer"] = REFUSED
+        scores |= headline_scores(answer, example.answerable, example.references, None)
         return scores, skipped
     scores |= M.grounding_scores(answer["response"], answer["citations"], index.chunks.keys())
     if example.answerable:
@@ -55,6 +79,7 @@ def score(answer: dict, example: Example, index) -> tuple[dict, dict]:
             scores["citation_gold_hit"] = M.gold_hit(answer["citations"], gold)
         else:
             skipped["citation_gold_hit"] = why
+    scores |= headline_scores(answer, example.answerable, example.references, scores.get("citation_gold_hit"))
     return scores, skipped
 
 
@@ -68,4 +93,6 @@ def example_fields(ex: Example) -> dict:
         **({"alt_reference_spans": [list(s) for s in ex.alt_reference_spans]} if ex.alt_reference_spans else {}),
         "history": list(ex.history),
         "tags": list(ex.tags),
+        "article_id": ex.article_id,
+        **({"squad_answers": list(ex.raw["squad_answers"])} if "squad_answers" in ex.raw else {}),
     }

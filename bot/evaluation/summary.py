@@ -1,5 +1,6 @@
 """The run's summary: every metric with its n and a 95% bootstrap interval, the threshold
-sweep, what was skipped and why, and where the numbers come from (dataset and article
+sweep, what was skipped and why, the headline figures over the set, per article and per
+tag (headline.py), SQuAD's official figures for a SQuAD file (squad.py), and where the numbers come from (dataset and article
 hashes, backend, models, settings, git commit).
 """
 
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from . import metrics as M
 from .calibration import best_threshold, threshold_sweep
+from .headline import breakdown
+from .squad import squad_figures
 
 SEED = 0
 
@@ -98,4 +101,6 @@ def build_summary(qa, records, dataset_path, line_errors) -> dict:
         "latency_ms": M.latency_summary([r["latency_ms"] for r in ok]),
         "threshold_sweep": sweep(records, threshold),
         "skipped": skipped_counts(records, line_errors),
+        "headline": breakdown(records),
+        **({"squad": squad} if (squad := squad_figures(records)) else {}),
     }

@@ -1,0 +1,53 @@
+"""The headline figures and the short answer's scores, whatever the answerer puts in
+`short_answer` (absent, null or text); gates with ceilings."""
+
+import pytest
+
+from bot.core.errors import UsageError
+from bot.evaluation.gates import check_gates, parse_gates
+from bot.evaluation.headline import breakdown, headline_scores
+
+ANSWERED = {"abstained": False, "response": "Max Lawson of Oxfam welcomed it. [1]"}
+
+
+@pytest.mark.parametrize("short", ["absent", None, "", "  "])
+def test_without_a_short_answer_no_short_score(short):
+    answer = ANSWERED if short == "absent" else ANSWERED | {"short_answer": short}
+    scores = headline_scores(answer, True, ["Max Lawson"], 1.0)
+    assert scores == {"answerable_right": 1.0, "answerable_refused": 0.0, "overall_right": 1.0}
+
+
+def test_a_short_answer_is_scored_with_squad_normalisation():
+    scores = headline_scores(ANSWERED | {"short_answer": "Lawson"}, True, ["Max Lawson"], 1.0)
+    assert (scores["short_exact_match"], scores["short_f1"], scores["short_correct"]) == (0.0, 0.6667, 1.0)
+    exact = headline_scores(ANSWERED | {"short_answer": "the Max Lawson."}, True, ["Max Lawson"], 1.0)
+    assert exact["short_exact_match"] == 1.0 and exact["short_correct"] == 1.0
+
+
+def test_right_needs_the_gold_passage_and_most_of_a_reference():
+    assert headline_scores(ANSWERED, True, ["Max Lawson"], 0.0)["answerable_right"] == 0.0  # wrong passage
+    assert headline_scores(ANSWERED, True, ["Max Lawson"], None)["answerable_right"] == 1.0  # gold unknown
+    assert headline_scores(ANSWERED, True, ["Gordon Brown"], 1.0)["answerable_right"] == 0.0
+    refused = headline_scores({"abstained": True, "short_answer": "x"}, True, ["Max Lawson"], None)
+    assert refused == {"answerable_right": 0.0, "answerable_refused": 1.0, "overall_right": 0.0}
+
+
+def test_breakdown_counts_per_article_and_tag():
+    records = [
+        {"article_id": "a", "tags": ["who"], "answerable": True, "scores": {"answerable_right": 1.0}},
+        {"article_id": "a", "tags": ["unanswerable"], "answerable": False, "scores": {"unanswerable_refused": 0.0}},
+        {"article_id": "b", "tags": ["who"], "answerable": True, "scores": {"answerable_right": 0.0}},
+        {"article_id": "b", "answerable": True, "error": "too long"},
+    ]
+    head = breakdown(records)
+    assert head["set"]["answerable_right"] == {"right": 1, "n": 2, "value": 0.5}
+    assert head["by_article"]["a"]["questions"] == 2 and head["by_tag"]["who"]["answerable_right"]["n"] == 2
+
+
+def test_a_ceiling_gate_fails_above_its_limit():
+    gates = parse_gates("answerable_right=0.5, answerable_refused<=0.15")
+    assert gates == {"answerable_right": (">=", 0.5), "answerable_refused": ("<=", 0.15)}
+    summary = {"metrics": {"answerable_right": {"value": 0.6}, "answerable_refused": {"value": 0.2}}}
+    assert check_gates(summary, gates, None) == ["answerable_refused = 0.2000 is over 0.15"]
+    with pytest.raises(UsageError, match="give it a ceiling"):
+        parse_gates("answerable_refused=0.1")
