@@ -23,17 +23,16 @@ run: setup
 index: setup
 	$(PY) -m bot index
 
-# Gates just under the measured figures of the default backend on the dev set
-# (see README, Evaluation): a drop in answer quality fails the tests. No gate on
+# Gates just under the measured figures of the default backend on the seed's dev set
+# (docs/evaluation.md): a drop in answer quality fails the tests. No gate on
 # faithfulness or the citation metrics: the extractive answer quotes the passage it cites,
 # so they are 1.0 by construction and a gate on them could not fail.
-EVAL_GATES := hit@1=0.76,hit@5=0.97,recall@5=0.96,mrr@5=0.85,ndcg@5=0.87,f1=0.34,answer_recall=0.78,citation_gold_hit=0.91,correct_refusal_rate=0.75,answer_rate=0.96
+EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.30,answer_recall=0.68,citation_gold_hit=0.80,correct_refusal_rate=0.40,answer_rate=0.92
 
 # The same gate on bbc-dev (15 BBC articles no rule was tuned on, held out of training),
-# on the project's headline figures. Placeholders just under the figures measured before
-# the new answerer; to be set to just under its measured figures.
+# on the project's headline figures, just under the reader's measured 59.3% / 50.0% / 12.6%.
 SHARED_EVAL ?= ../shared/eval
-BBC_GATES := answerable_right=0.50,unanswerable_refused=0.30,answerable_refused<=0.15
+BBC_GATES := answerable_right=0.56,unanswerable_refused=0.46,answerable_refused<=0.15
 
 # Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
 # test: that is a failure here, not a pass.

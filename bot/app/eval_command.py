@@ -75,7 +75,8 @@ def run_cli(args) -> int:
         raise UsageError(f"{args.dataset} has no usable question - fix the lines reported above")
     plots = not args.no_plots and _can_plot()
     out = output_dir(args.out)
-    with eval_settings(args.articles, squad_articles) as (settings, temporary):
+    named = {e.article_id for e in examples if e.article_id}
+    with eval_settings(args.articles, squad_articles, article_ids=named or None) as (settings, temporary):
         if temporary:
             print(f"Indexing {settings.articles_dir} into a temporary store", file=sys.stderr)
         qa = ArticleQA(settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,12 +30,17 @@ def serves(folder: Path, env=None) -> bool:
 
 @contextlib.contextmanager
 def eval_settings(
-    articles: str | None = None, squad_articles: dict[str, str] | None = None, env=None
+    articles: str | None = None,
+    squad_articles: dict[str, str] | None = None,
+    env=None,
+    article_ids: set[str] | None = None,
 ) -> Iterator[tuple[Settings, bool]]:
     """(the settings to evaluate with, whether the store is temporary).
 
     `articles`: the folder named by --articles (None: BOT_ARTICLES_DIR or the default);
-    `squad_articles`: article texts by id, written into the temporary folder.
+    `squad_articles`: article texts by id, written into the temporary folder;
+    `article_ids`: the articles the dataset names: only they are indexed into a temporary
+    store (bbc-dev's 15 of the 95 articles in its folder).
     """
     env = os.environ if env is None else env
     settings = Settings.from_env(env)
@@ -50,12 +56,16 @@ def eval_settings(
             folder.mkdir()
             for article_id, text in squad_articles.items():
                 (folder / f"{article_id}.txt").write_text(text, encoding="utf-8")
-        yield (
-            settings.with_(
-                articles_dir=folder,
-                index_dir=Path(tmp) / "chroma",
-                chroma_url=None,
-                feedback_path=Path(tmp) / "feedback.jsonl",
-            ),
-            True,
-        )
+        elif article_ids and all((folder / f"{a}.txt").is_file() for a in article_ids):
+            chosen = Path(tmp) / "articles"
+            chosen.mkdir()
+            for article_id in sorted(article_ids):
+                shutil.copyfile(folder / f"{article_id}.txt", chosen / f"{article_id}.txt")
+            folder = chosen
+        changes = {
+            "articles_dir": folder,
+            "index_dir": Path(tmp) / "chroma",
+            "chroma_url": None,
+            "feedback_path": Path(tmp) / "feedback.jsonl",
+        }
+        yield Settings(**{**dict(settings), **changes}), True
