@@ -61,7 +61,7 @@ def test_an_llm_url_password_is_never_printed_nor_written_to_an_evaluation(index
 
 
 def serve(qa):
-    from bot.ui import launch
+    from bot.app.ui import launch
 
     demo = launch(qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
                   warm=False)
@@ -73,7 +73,7 @@ def serve(qa):
     dict(llm="openai", llm_model="some-model", llm_base_url="LLM", llm_timeout_s=3.0),
 ])
 def test_the_app_never_shows_or_logs_a_url_password(changes, make_settings, embedder, caplog):
-    from bot.qa import ArticleQA
+    from bot.answering.pipeline import ArticleQA
 
     changes = {k: (url_with_password("/v1" if v == "LLM" else "") if v in ("CHROMA", "LLM") else v)
                for k, v in changes.items()}

@@ -131,7 +131,7 @@ def test_the_size_limit_holds_on_the_bytes_read_not_on_the_reported_size(tmp_pat
     refused once the bytes read pass the limit, without reading the rest into memory."""
     import tracemalloc
 
-    from bot.cli import main
+    from bot.app.cli import main
 
     big = tmp_path / "big.txt"
     with open(big, "wb") as f:

@@ -27,8 +27,8 @@ PETITION = "How many signatures did the petition gather?"
 
 @pytest.fixture
 def live_app(make_settings, embedder):
-    from bot.qa import ArticleQA
-    from bot.ui import launch
+    from bot.answering.pipeline import ArticleQA
+    from bot.app.ui import launch
 
     settings = make_settings()
     qa = ArticleQA(settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ingest import FetchOptions, add
+from bot.ingest.sources import FetchOptions, add
 
 
 @pytest.mark.parametrize("host", [

@@ -13,8 +13,8 @@ import json
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.feedback import feedback_record, read_feedback, record_feedback
-from bot.render import export_markdown, sources_html, turns_from_export
+from bot.app.feedback import feedback_record, read_feedback, record_feedback
+from bot.app.render import export_markdown, sources_html, turns_from_export
 
 LINKS = [
     "[click here](javascript:alert(document.cookie))",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.verify import Passage, verify
+from bot.llm.verify import Passage, verify
 
 BUDAPEST = ("US President Donald Trump has announced a second meeting with Russian President Vladimir Putin, "
             "set to take place in Hungary's Budapest, in a bid to end the ongoing war in Ukraine. Trump made the "
