@@ -109,6 +109,28 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
+def _read_body(resp, options: FetchOptions, deadline: float) -> bytes:
+    """The body, within the size limit and the deadline for the whole download: a page
+    that trickles in a byte at a time is cut off at the deadline, not after each read."""
+    body = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Refused(f"the download took longer than {options.timeout_s:g} s")
+        sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+        if sock is not None:
+            sock.settimeout(max(left, 0.01))  # no single read may outlast the deadline either
+        try:
+            piece = resp.read1(65536)  # what has arrived; read(n) would wait for all n bytes, however slow
+        except TimeoutError:
+            raise Refused(f"the download took longer than {options.timeout_s:g} s") from None
+        if not piece:
+            return body
+        body += piece
+        if len(body) > options.max_bytes:
+            raise Refused(f"the page is over the {options.max_bytes / 1e6:.1f} MB limit")
+
+
 def fetch(url: str, options: FetchOptions) -> tuple[bytes, str, str]:
     """(body, kind, final URL) of an http(s) URL, within the timeout and size limit."""
     u = urlparse(url)
@@ -134,13 +156,7 @@ def fetch(url: str, options: FetchOptions) -> tuple[bytes, str, str]:
                 raise Refused(
                     f"the page is {int(length) / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.1f} MB limit"
                 )
-            body = b""
-            while piece := resp.read(65536):
-                body += piece
-                if len(body) > options.max_bytes:
-                    raise Refused(f"the page is over the {options.max_bytes / 1e6:.1f} MB limit")
-                if time.monotonic() > deadline:
-                    raise Refused(f"the download took longer than {options.timeout_s:g} s")
+            body = _read_body(resp, options, deadline)
             ctype = resp.headers.get_content_type()
             final = resp.geturl()
     except urllib.error.HTTPError as e:
