@@ -13,7 +13,7 @@ import json
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.app.feedback import feedback_record, read_feedback, record_feedback
+from bot.app.feedback import feedback_record, record_feedback
 from bot.app.render import export_markdown, sources_html, turns_from_export
 
 LINKS = [
@@ -71,7 +71,8 @@ def test_a_rated_answer_with_a_line_separator_is_read_back(tmp_path):
     log = tmp_path / "feedback.jsonl"
     record_feedback(log, feedback_record(turn["answer"], "down", "odd\u2029comment"))
     record_feedback(log, feedback_record(turn["answer"], "up"))
-    assert [r["rating"] for r in read_feedback(log)] == ["down", "up"]
-    assert read_feedback(log)[0]["answer"] == "Ukraine won\u2028the war [1]."
-    # Any line-based reader sees two lines: the separators are escaped in the file.
-    assert len(log.read_text(encoding="utf-8").splitlines()) == 2
+    # A reader that splits lines at every Unicode line boundary (str.splitlines, many
+    # editors and tools) still sees one record per line: the separators are escaped.
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["rating"] for r in records] == ["down", "up"]
+    assert records[0]["answer"] == "Ukraine won\u2028the war [1]."
