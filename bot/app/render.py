@@ -206,9 +206,17 @@ def export_json(turns: list[dict], articles: list[dict], now: datetime | None = 
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
+_LINK_TAIL = re.compile(r"\](?=[(:\[])")  # "](url)", "]: url" and "][ref]" make links
+
+
 def _md_export_text(text: str) -> str:
-    # a downloaded file is read as plain text too: escape only what a renderer would run
-    return html.escape(clean_text(text), quote=False)
+    """Text for the exported Markdown. The file is read as plain text too, so only what a
+    renderer would act on is escaped: HTML, and the bracket that would close a link.
+
+    >>> _md_export_text("[x](javascript:alert(1)) <b>")
+    '[x]\\\\(javascript:alert(1)) &lt;b&gt;'
+    """
+    return _LINK_TAIL.sub("]\\\\", html.escape(clean_text(text), quote=False))
 
 
 def export_markdown(turns: list[dict], articles: list[dict], now: datetime | None = None) -> str:
