@@ -155,7 +155,13 @@ def sources_html(turn: dict | None) -> str:
     backend = a.get("backend") or "extractive"
     total = (a.get("latency_ms") or {}).get("total")
     timing = f" in {total:.0f} ms" if isinstance(total, (int, float)) else ""
-    out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
+    if turn.get("loaded"):
+        out.append(
+            '<p class="sources-backend">Loaded from a file: not answered in this session, '
+            "and not checked against the current articles.</p>"
+        )
+    else:
+        out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
     if a.get("notice"):
         out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
     if a.get("abstained") or not a.get("citations"):
@@ -246,7 +252,9 @@ def export_markdown(turns: list[dict], articles: list[dict], now: datetime | Non
 
 
 def turns_from_export(text: str) -> list[dict]:
-    """Turns back from `export_json` output; raises ValueError naming what is wrong."""
+    """Turns back from `export_json` output, each answered one marked `loaded` (the file may
+    have been edited: nothing vouches that this bot gave those answers); raises ValueError
+    naming what is wrong."""
     try:
         doc = json.loads(text)
         rows = doc["conversation"]
@@ -259,7 +267,8 @@ def turns_from_export(text: str) -> list[dict]:
                 texts += [x for c in answer["citations"] for x in (c["quote"], c["text"], c["article_title"])]
                 if not all(isinstance(x, str) for x in texts):
                     raise TypeError("an answer holds something other than text")
-            turns.append({"question": str(row["question"]), "answer": answer, "error": row.get("error")})
+            turn = {"question": str(row["question"]), "answer": answer, "error": row.get("error")}
+            turns.append(turn | {"loaded": True} if answer is not None else turn)
         return turns
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ValueError(
