@@ -18,20 +18,35 @@ SEED_ARTICLES = ROOT / "index" / "articles"
 
 # `python -m bot` under an address-space limit set in the child itself (a preexec_fn is
 # not safe in a test process that runs threads).
-_MAIN = ("import resource, runpy, sys; limit = int(sys.argv.pop(1)); "
-         "limit and resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); "
-         "sys.argv[0] = 'bot'; runpy.run_module('bot', run_name='__main__', alter_sys=True)")
+_MAIN = (
+    "import resource, runpy, sys; limit = int(sys.argv.pop(1)); "
+    "limit and resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); "
+    "sys.argv[0] = 'bot'; runpy.run_module('bot', run_name='__main__', alter_sys=True)"
+)
 
 
-def bot(*args, articles: Path | None = None, index: Path | None = None, timeout: float = 180,
-        stdin: str | None = None, as_nobody: bool = False, memory_mb: int = 0, **env) -> subprocess.CompletedProcess:
+def bot(
+    *args,
+    articles: Path | None = None,
+    index: Path | None = None,
+    timeout: float = 180,
+    stdin: str | None = None,
+    as_nobody: bool = False,
+    memory_mb: int = 0,
+    **env,
+) -> subprocess.CompletedProcess:
     """Run `python -m bot *args`; `articles` and `index` become BOT_ARTICLES_DIR and BOT_INDEX_DIR.
 
     `memory_mb` bounds the process's address space (for commands that load no model);
     `as_nobody` runs it as the unprivileged user `nobody` (the caller must be root).
     """
-    environ = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONIOENCODING": "utf-8",
-               "PYTHONPATH": str(ROOT)}
+    environ = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONPATH": str(ROOT),
+    }
     if articles is not None:
         environ["BOT_ARTICLES_DIR"] = str(articles)
     if index is not None:
@@ -40,8 +55,17 @@ def bot(*args, articles: Path | None = None, index: Path | None = None, timeout:
     command = [sys.executable, "-c", _MAIN, str(memory_mb * 2**20), *map(str, args)]
     if as_nobody:
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    return subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, encoding="utf-8",
-                          errors="replace", timeout=timeout, input=stdin)
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        input=stdin,
+    )
 
 
 def said(result: subprocess.CompletedProcess) -> str:
@@ -51,6 +75,12 @@ def said(result: subprocess.CompletedProcess) -> str:
 
 def warnings_free(stderr: str) -> list[str]:
     """What the user sees on stderr, without library warnings and progress bars."""
-    return [x for x in stderr.splitlines()
-            if x.strip() and "Warning" not in x and not x.startswith("  warnings.warn") and "passage/s]" not in x
-            and "Embedding passages" not in x]
+    return [
+        x
+        for x in stderr.splitlines()
+        if x.strip()
+        and "Warning" not in x
+        and not x.startswith("  warnings.warn")
+        and "passage/s]" not in x
+        and "Embedding passages" not in x
+    ]

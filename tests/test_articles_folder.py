@@ -12,16 +12,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from run_bot import SEED_ARTICLES, bot, warnings_free
 
 RANGE = "What is the range of a Tomahawk missile?"
-BRIDGE = ("Harbour Bridge Reopens After Two-Year Repair\n\nThe Harbour Bridge reopened to traffic on Monday morning "
-          "after a two-year repair that cost the city 48 million euros, officials said.\n\nEngineers replaced all 212 "
-          "steel cables and resurfaced the deck, which had been closed since a storm damaged its northern tower.\n")
-LIBRARY = ("Library Extends Opening Hours\n\nThe central library will stay open until 10 pm on weekdays from October, "
-           "the council announced on Friday.\n\nStudents asked for longer hours during exam season, and a petition "
-           "gathered 4,200 signatures.\n")
+BRIDGE = (
+    "Harbour Bridge Reopens After Two-Year Repair\n\nThe Harbour Bridge reopened to traffic on Monday morning "
+    "after a two-year repair that cost the city 48 million euros, officials said.\n\nEngineers replaced all 212 "
+    "steel cables and resurfaced the deck, which had been closed since a storm damaged its northern tower.\n"
+)
+LIBRARY = (
+    "Library Extends Opening Hours\n\nThe central library will stay open until 10 pm on weekdays from October, "
+    "the council announced on Friday.\n\nStudents asked for longer hours during exam season, and a petition "
+    "gathered 4,200 signatures.\n"
+)
 
 
 @pytest.fixture
@@ -59,9 +62,13 @@ def test_names_that_differ_only_in_case_are_not_one_article(articles, tmp_path):
     (articles / "x.txt").write_text(BRIDGE, encoding="utf-8")
     (articles / "x.TXT").write_text(LIBRARY, encoding="utf-8")
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text(json.dumps({"id": "bridge", "user_input": "How much did the bridge repair cost?"}) + "\n"
-                   + json.dumps({"id": "library", "user_input": "How many signatures did the petition gather?"}) + "\n",
-                   encoding="utf-8")
+    src.write_text(
+        json.dumps({"id": "bridge", "user_input": "How much did the bridge repair cost?"})
+        + "\n"
+        + json.dumps({"id": "library", "user_input": "How many signatures did the petition gather?"})
+        + "\n",
+        encoding="utf-8",
+    )
     r = bot("ask", "--batch", src, "--out", out, articles=articles, index=tmp_path / "chroma")
     assert "Traceback" not in r.stderr, r.stderr
     texts = {"Harbour Bridge Reopens After Two-Year Repair": BRIDGE, "Library Extends Opening Hours": LIBRARY}

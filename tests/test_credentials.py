@@ -11,7 +11,6 @@ import logging
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-
 from run_bot import bot, said
 from test_ui_client import free_port
 
@@ -42,15 +41,17 @@ def test_a_chroma_url_password_is_never_printed(command, tmp_path):
 
 @pytest.mark.slow
 def test_an_llm_url_password_is_never_printed_nor_written_to_an_evaluation(index_dir, tmp_path):
-    env = dict(BOT_LLM="openai", BOT_LLM_MODEL="some-model", BOT_LLM_BASE_URL=url_with_password("/v1"),
-               BOT_LLM_TIMEOUT_S="3")
+    env = dict(
+        BOT_LLM="openai", BOT_LLM_MODEL="some-model", BOT_LLM_BASE_URL=url_with_password("/v1"), BOT_LLM_TIMEOUT_S="3"
+    )
     asked = bot("ask", RANGE, index=index_dir, **env)
     assert asked.returncode == 0, asked.stderr
     assert SECRET not in said(asked)
 
     dataset, out = tmp_path / "one.jsonl", tmp_path / "run"
-    dataset.write_text(json.dumps({"id": "q1", "user_input": RANGE, "reference": "About 995 miles."}) + "\n",
-                       encoding="utf-8")
+    dataset.write_text(
+        json.dumps({"id": "q1", "user_input": RANGE, "reference": "About 995 miles."}) + "\n", encoding="utf-8"
+    )
     evaluated = bot("eval", dataset, "--out", out, "--no-plots", index=index_dir, **env)
     assert "Traceback" not in evaluated.stderr, evaluated.stderr
     assert SECRET not in said(evaluated)
@@ -63,20 +64,25 @@ def test_an_llm_url_password_is_never_printed_nor_written_to_an_evaluation(index
 def serve(qa):
     from bot.app.ui import launch
 
-    demo = launch(qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
-                  warm=False)
+    demo = launch(
+        qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, warm=False
+    )
     return demo, Client(demo.local_url, verbose=False, httpx_kwargs={"timeout": 120})
 
 
-@pytest.mark.parametrize("changes", [
-    dict(chroma_url="CHROMA"),
-    dict(llm="openai", llm_model="some-model", llm_base_url="LLM", llm_timeout_s=3.0),
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(chroma_url="CHROMA"),
+        dict(llm="openai", llm_model="some-model", llm_base_url="LLM", llm_timeout_s=3.0),
+    ],
+)
 def test_the_app_never_shows_or_logs_a_url_password(changes, make_settings, embedder, caplog):
     from bot.answering.pipeline import ArticleQA
 
-    changes = {k: (url_with_password("/v1" if v == "LLM" else "") if v in ("CHROMA", "LLM") else v)
-               for k, v in changes.items()}
+    changes = {
+        k: (url_with_password("/v1" if v == "LLM" else "") if v in ("CHROMA", "LLM") else v) for k, v in changes.items()
+    }
     qa = ArticleQA(make_settings(**changes))
     qa.embedder = embedder
     demo, client = serve(qa)

@@ -18,7 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from run_bot import bot
 from test_ingest import MARKDOWN, NEWS_PAGE
 
@@ -39,7 +38,11 @@ def refusal(result, source) -> str:
 
 
 def published(articles: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8", errors="replace") for p in articles.iterdir()} if articles.exists() else {}
+    return (
+        {p.name: p.read_text(encoding="utf-8", errors="replace") for p in articles.iterdir()}
+        if articles.exists()
+        else {}
+    )
 
 
 @pytest.fixture
@@ -226,8 +229,9 @@ def test_concurrent_adds_of_one_id_leave_one_whole_article(tmp_path):
     folder ends with the whole article (never an empty or half-written one) and no
     temporary files."""
     source = tmp_path / "story.txt"
-    text = "Big Harbour Story\n\n" + "".join(f"Paragraph {n} says the bridge reopened on Monday.\n\n"
-                                              for n in range(60_000))  # about 3 MB
+    text = "Big Harbour Story\n\n" + "".join(
+        f"Paragraph {n} says the bridge reopened on Monday.\n\n" for n in range(60_000)
+    )  # about 3 MB
     source.write_text(text, encoding="utf-8")
     articles = tmp_path / "articles"
     results = [None] * 6
@@ -264,7 +268,7 @@ class _Trickle(BaseHTTPRequestHandler):
         self.end_headers()
         try:
             for i in range(len(body)):
-                self.wfile.write(body[i:i + 1])
+                self.wfile.write(body[i : i + 1])
                 self.wfile.flush()
                 time.sleep(0.2)
         except OSError:  # the client gave up: expected

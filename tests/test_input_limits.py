@@ -12,10 +12,11 @@ import urllib.request
 
 import pytest
 from gradio_client.exceptions import AppError
+from run_bot import bot as run_bot
+from run_bot import warnings_free
+from test_ui_client import app_url, client  # noqa: F401 - fixtures: a real app on 127.0.0.1
 
 import bot
-from run_bot import bot as run_bot, warnings_free
-from test_ui_client import app_url, client  # noqa: F401 - fixtures: a real app on 127.0.0.1
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")
 
@@ -25,8 +26,10 @@ HUGE = "x" * 5_000_000  # one 5 MB history turn (issue 17: 20 s and +380 MB per 
 
 
 def turns(n: int) -> list[dict]:
-    return [{"role": "user" if i % 2 == 0 else "assistant", "content": f"Turn {i + 1} about the Tomahawk."}
-            for i in range(n)]
+    return [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"Turn {i + 1} about the Tomahawk."}
+        for i in range(n)
+    ]
 
 
 def with_bad(n: int, bad: int) -> list[dict]:
@@ -38,8 +41,11 @@ def with_bad(n: int, bad: int) -> list[dict]:
 
 # (history, what the error must say): the same cases on every surface
 BAD_HISTORY = [
-    pytest.param([{"role": "user", "content": "Tomahawk?"}, {"role": "assistant", "content": HUGE}],
-                 ["history turn 2 is 5,000,000 characters long", "the limit is", " - "], id="a 5 MB turn"),
+    pytest.param(
+        [{"role": "user", "content": "Tomahawk?"}, {"role": "assistant", "content": HUGE}],
+        ["history turn 2 is 5,000,000 characters long", "the limit is", " - "],
+        id="a 5 MB turn",
+    ),
     pytest.param(turns(1000), ["history has 1,000 turns", "the limit is", " - "], id="1000 turns"),
     pytest.param(with_bad(45, 44), ["history turn 44 must be"], id="turn 44 of 45 named as 44"),
     pytest.param(with_bad(41, 1), ["history turn 1 must be"], id="the oldest of 41 turns is checked"),
@@ -67,14 +73,15 @@ def test_the_ask_endpoint_refuses_history_over_the_limits(client, history, says)
 
 def call_ask(url: str, body: str) -> tuple[str, object]:
     """POST raw JSON text to /ask through Gradio's REST API: (event, data) of its last message."""
-    request = urllib.request.Request(f"{url}/gradio_api/call/ask", data=body.encode("ascii"),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/gradio_api/call/ask", data=body.encode("ascii"), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as r:
         event_id = json.load(r)["event_id"]
     with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event_id}", timeout=60) as r:
         stream = r.read().decode("utf-8")
-    events = [line[len("event: "):] for line in stream.splitlines() if line.startswith("event: ")]
-    data = [line[len("data: "):] for line in stream.splitlines() if line.startswith("data: ")]
+    events = [line[len("event: ") :] for line in stream.splitlines() if line.startswith("event: ")]
+    data = [line[len("data: ") :] for line in stream.splitlines() if line.startswith("data: ")]
     return events[-1], json.loads(data[-1])
 
 
@@ -84,10 +91,13 @@ def test_the_ask_endpoint_answers_without_a_history_argument(app_url):  # noqa: 
     assert data[0]["citations"][0]["paragraph"] == 10
 
 
-@pytest.mark.parametrize("body", [
-    '{"data": ["What is the range\\ud800?", null]}',
-    '{"data": ["What is its range?", [{"role": "user", "content": "Tomahawk \\udc00"}]]}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"data": ["What is the range\\ud800?", null]}',
+        '{"data": ["What is its range?", [{"role": "user", "content": "Tomahawk \\udc00"}]]}',
+    ],
+)
 def test_the_ask_endpoint_refuses_a_lone_surrogate_with_a_message(app_url, body):  # noqa: F811
     event, data = call_ask(app_url, body)
     assert event == "error"
@@ -103,18 +113,36 @@ def index_dir(qa, session_dir):
     return session_dir / "chroma"
 
 
+# json.dumps escapes a lone surrogate (\ud800), as a JSON line can carry one
 BATCH = [
-    ('{"id": "good", "user_input": "%s"}' % RANGE, None),
-    ('{"id": "lone", "user_input": "What is the range\\ud800?"}', ["line 2", "surrogate", " - "]),
-    ('{"id": "lone-history", "user_input": "%s", "history": [{"role": "user", "content": "a\\udc00"}]}' % FOLLOW_UP,
-     ["line 3", "surrogate", " - "]),
-    ('{"id": "id\\ud800", "user_input": "%s"}' % RANGE, None),
-    (json.dumps({"id": "huge-turn", "user_input": FOLLOW_UP, "history": [{"role": "user", "content": "x" * 100_000}]}),
-     ["line 5", "history turn 1 is 100,000 characters long", "the limit is"]),
-    (json.dumps({"id": "many", "user_input": FOLLOW_UP, "history": turns(1000)}), ["line 6", "history has 1,000 turns"]),
-    (json.dumps({"id": "named", "user_input": FOLLOW_UP, "history": with_bad(45, 44)}), ["line 7", "history turn 44 must"]),
-    (json.dumps({"id": "oldest", "user_input": FOLLOW_UP, "history": with_bad(41, 1)}), ["line 8", "history turn 1 must"]),
-    ('{"id": "last", "user_input": "Who wrote the article?"}', None),
+    (json.dumps({"id": "good", "user_input": RANGE}), None),
+    (json.dumps({"id": "lone", "user_input": "What is the range\ud800?"}), ["line 2", "surrogate", " - "]),
+    (
+        json.dumps(
+            {"id": "lone-history", "user_input": FOLLOW_UP, "history": [{"role": "user", "content": "a\udc00"}]}
+        ),
+        ["line 3", "surrogate", " - "],
+    ),
+    (json.dumps({"id": "id\ud800", "user_input": RANGE}), None),
+    (
+        json.dumps(
+            {"id": "huge-turn", "user_input": FOLLOW_UP, "history": [{"role": "user", "content": "x" * 100_000}]}
+        ),
+        ["line 5", "history turn 1 is 100,000 characters long", "the limit is"],
+    ),
+    (
+        json.dumps({"id": "many", "user_input": FOLLOW_UP, "history": turns(1000)}),
+        ["line 6", "history has 1,000 turns"],
+    ),
+    (
+        json.dumps({"id": "named", "user_input": FOLLOW_UP, "history": with_bad(45, 44)}),
+        ["line 7", "history turn 44 must"],
+    ),
+    (
+        json.dumps({"id": "oldest", "user_input": FOLLOW_UP, "history": with_bad(41, 1)}),
+        ["line 8", "history turn 1 must"],
+    ),
+    (json.dumps({"id": "last", "user_input": "Who wrote the article?"}), None),
 ]
 
 
@@ -128,8 +156,17 @@ def test_a_batch_answers_every_good_line_and_names_each_bad_one(index_dir, tmp_p
     written = out.read_text(encoding="utf-8").splitlines()
     assert len(written) == len(BATCH)
     records = [json.loads(x) for x in written]
-    assert [r["id"] for r in records] == ["good", "lone", "lone-history", "id\ud800", "huge-turn", "many", "named",
-                                          "oldest", "last"]
+    assert [r["id"] for r in records] == [
+        "good",
+        "lone",
+        "lone-history",
+        "id\ud800",
+        "huge-turn",
+        "many",
+        "named",
+        "oldest",
+        "last",
+    ]
     for record, (_, says) in zip(records, BATCH):
         if says is None:
             assert "error" not in record and record["citations"], record

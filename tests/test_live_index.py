@@ -14,7 +14,6 @@ import time
 
 import pytest
 from gradio_client import Client
-
 from run_bot import bot
 from test_articles_folder import LIBRARY
 from test_ui_client import free_port

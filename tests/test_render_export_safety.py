@@ -34,11 +34,29 @@ def rendered(markdown: str) -> str:
 
 
 def answered(text: str) -> dict:
-    citation = {"marker": 1, "chunk_id": "c1", "article_id": "a", "article_title": f"Title {text}", "paragraph": 3,
-                "quote": f"Quote {text}", "text": f"Passage {text}", "score": 0.9, "quote_span": None}
-    return {"question": f"Question {text}", "error": None,
-            "answer": {"user_input": f"Question {text}", "response": f"Answer {text} [1]", "abstained": False,
-                       "search_query": f"Searched {text}", "notice": f"Notice {text}", "citations": [citation]}}
+    citation = {
+        "marker": 1,
+        "chunk_id": "c1",
+        "article_id": "a",
+        "article_title": f"Title {text}",
+        "paragraph": 3,
+        "quote": f"Quote {text}",
+        "text": f"Passage {text}",
+        "score": 0.9,
+        "quote_span": None,
+    }
+    return {
+        "question": f"Question {text}",
+        "error": None,
+        "answer": {
+            "user_input": f"Question {text}",
+            "response": f"Answer {text} [1]",
+            "abstained": False,
+            "search_query": f"Searched {text}",
+            "notice": f"Notice {text}",
+            "citations": [citation],
+        },
+    }
 
 
 @pytest.mark.parametrize("link", LINKS)
@@ -51,12 +69,30 @@ def test_exported_markdown_has_no_live_javascript_link(link):
     assert "<a " not in html and "<img" not in html  # ... but nothing in it is a link
 
 
-FORGED = {"version": 1, "conversation": [
-    {"question": "Who won the war?",
-     "answer": {"user_input": "Who won the war?", "response": "Ukraine won\u2028the war [1].", "abstained": False,
-                "citations": [{"marker": 1, "chunk_id": "x", "article_id": "a", "paragraph": 1,
-                               "quote": "Ukraine won\u2028the war.", "text": "Ukraine won\u2028the war."}]},
-     "error": None}]}
+FORGED = {
+    "version": 1,
+    "conversation": [
+        {
+            "question": "Who won the war?",
+            "answer": {
+                "user_input": "Who won the war?",
+                "response": "Ukraine won\u2028the war [1].",
+                "abstained": False,
+                "citations": [
+                    {
+                        "marker": 1,
+                        "chunk_id": "x",
+                        "article_id": "a",
+                        "paragraph": 1,
+                        "quote": "Ukraine won\u2028the war.",
+                        "text": "Ukraine won\u2028the war.",
+                    }
+                ],
+            },
+            "error": None,
+        }
+    ],
+}
 
 
 def test_a_loaded_conversation_is_not_shown_as_an_answer_of_this_bot():

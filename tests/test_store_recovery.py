@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from run_bot import SEED_ARTICLES, bot, warnings_free
 
 RANGE = "What is the range of a Tomahawk missile?"
@@ -117,8 +116,10 @@ def test_a_read_only_index_is_reported_as_read_only_and_left_alone(readable_dir)
 @pytest.mark.slow
 def test_dropped_builds_take_their_vector_folders_with_them(store, tmp_path):
     articles, index = store
-    (tmp_path / "library.md").write_text("# Library Extends Opening Hours\n\nThe central library will stay open "
-                                         "until 10 pm on weekdays from October.\n", encoding="utf-8")
+    (tmp_path / "library.md").write_text(
+        "# Library Extends Opening Hours\n\nThe central library will stay open until 10 pm on weekdays from October.\n",
+        encoding="utf-8",
+    )
     for command in (["add", tmp_path / "library.md"], ["remove", "library"], ["index", "--rebuild"]):
         r = bot(*command, articles=articles, index=index)
         assert r.returncode == 0, r.stdout + r.stderr

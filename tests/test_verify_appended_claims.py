@@ -10,30 +10,38 @@ import pytest
 
 from bot.llm.verify import Passage, verify
 
-BUDAPEST = ("US President Donald Trump has announced a second meeting with Russian President Vladimir Putin, "
-            "set to take place in Hungary's Budapest, in a bid to end the ongoing war in Ukraine. Trump made the "
-            "announcement after holding a two-hour-long phone call with Putin on Thursday.")
+BUDAPEST = (
+    "US President Donald Trump has announced a second meeting with Russian President Vladimir Putin, "
+    "set to take place in Hungary's Budapest, in a bid to end the ongoing war in Ukraine. Trump made the "
+    "announcement after holding a two-hour-long phone call with Putin on Thursday."
+)
 PASSAGES = [Passage(BUDAPEST, chunk_id="c1", article_id="a", article_title="T", paragraph=1)]
 QUESTION = "Where will Trump and Putin meet?"
 SUPPORTED = "Trump announced a second meeting with Russian President Vladimir Putin in Hungary's Budapest"
 
 
-@pytest.mark.parametrize("tail", [
-    ", which means Ukraine already won the war",
-    ", which proves that Russia surrendered unconditionally",
-    " and sanctions against Moscow were lifted yesterday",
-])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        ", which means Ukraine already won the war",
+        ", which proves that Russia surrendered unconditionally",
+        " and sanctions against Moscow were lifted yesterday",
+    ],
+)
 def test_an_unsupported_claim_appended_to_a_supported_sentence_is_removed(tail):
     kept, citations, removed = verify(f"{SUPPORTED}{tail} [1].", PASSAGES, question=QUESTION)
     assert tail.split()[-1] not in kept
     assert removed and removed[0][0].startswith(SUPPORTED)
 
 
-@pytest.mark.parametrize("sentence", [
-    f"{SUPPORTED} [1].",
-    f"{SUPPORTED}, in a bid to end the ongoing war in Ukraine [1].",
-    "Trump and Putin will meet in Budapest, after a two-hour-long phone call on Thursday [1].",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        f"{SUPPORTED} [1].",
+        f"{SUPPORTED}, in a bid to end the ongoing war in Ukraine [1].",
+        "Trump and Putin will meet in Budapest, after a two-hour-long phone call on Thursday [1].",
+    ],
+)
 def test_a_sentence_whose_every_clause_is_supported_is_kept(sentence):
     kept, citations, removed = verify(sentence, PASSAGES, question=QUESTION)
     assert kept.endswith("[1].") and removed == []

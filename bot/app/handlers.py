@@ -175,7 +175,10 @@ class Handlers:
             if not turn or not turn.get("answer"):
                 return "Ask a question first, then rate its answer.", gr.skip()
             if turn.get("loaded"):
-                return "Only answers given in this session can be rated - ask that question again to rate it.", gr.skip()
+                return (
+                    "Only answers given in this session can be rated - ask that question again to rate it.",
+                    gr.skip(),
+                )
             try:
                 record_feedback(self.qa().settings.feedback_path, feedback_record(turn["answer"], rating, comment))
             except OSError as e:
