@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.llm.verify import Passage, verify
+from bot.llm.verify import Checker, Passage, sentences
 
 BUDAPEST = (
     "US President Donald Trump has announced a second meeting with Russian President Vladimir Putin, "
@@ -17,6 +17,15 @@ BUDAPEST = (
 )
 PASSAGES = [Passage(BUDAPEST, chunk_id="c1", article_id="a", article_title="T", paragraph=1)]
 QUESTION = "Where will Trump and Putin meet?"
+
+
+def verify(text: str, passages: list[Passage], question: str):
+    """(kept text, citations, removed (sentence, reason) pairs), as the LLM answerer checks a reply."""
+    checker = Checker(passages, question=question)
+    kept = [v.text for v in map(checker.check, sentences(text)) if v.text]
+    return " ".join(kept), checker.citations(), checker.removed
+
+
 SUPPORTED = "Trump announced a second meeting with Russian President Vladimir Putin in Hungary's Budapest"
 
 
