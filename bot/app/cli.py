@@ -150,10 +150,11 @@ def _add_or_remove(args) -> int:
 
 def _index(args) -> int:
     from ..answering.pipeline import ArticleQA
+    from ..core.settings import redact
 
     qa = ArticleQA()
     index = qa.index(rebuild=args.rebuild)
-    where = qa.settings.chroma_url or qa.settings.index_dir
+    where = redact(qa.settings.chroma_url) or qa.settings.index_dir
     print(
         f"Index ready at {where}: {len(index.articles)} article(s), {len(index.chunks)} passages ({index.fingerprint[:12]})"
     )

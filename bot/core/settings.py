@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,27 @@ from .errors import ConfigError
 # at its ceiling while the answerer still sees few enough passages to stay precise.
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
+
+
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)?([^/@\s]*)@(?=[^@]*$)", re.I)
+
+
+def redact(url: str | None) -> str | None:
+    """A URL as it may be printed, logged or shown: any password in it replaced.
+
+    >>> redact("http://alice:s3cret@127.0.0.1:8000/v1")
+    'http://alice:***@127.0.0.1:8000/v1'
+    >>> redact("https://TOKEN@example.org"), redact("http://127.0.0.1:8000")
+    ('https://***@example.org', 'http://127.0.0.1:8000')
+    """
+    if not url:
+        return url
+
+    def hide(m: re.Match) -> str:
+        user, has_password, _ = m[2].partition(":")
+        return f"{m[1] or ''}{user + ':***' if has_password else '***'}@"
+
+    return _USERINFO.sub(hide, url, count=1)
 
 
 def http_url(raw: str):
@@ -36,7 +58,7 @@ def _url(env, name: str, example: str) -> str | None:
     if not raw:
         return None
     if http_url(raw) is None:
-        raise ConfigError(f"{name}={raw!r} is not an http(s) URL - set it like {example}")
+        raise ConfigError(f"{name}={redact(raw)!r} is not an http(s) URL - set it like {example}")
     return raw
 
 

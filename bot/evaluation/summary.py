@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..core.settings import redact
 from . import metrics as M
 from .calibration import best_threshold, threshold_sweep
 
@@ -94,7 +95,11 @@ def build_summary(qa, records, dataset_path, line_errors) -> dict:
         "answer_backends": dict(Counter(r["backend"] for r in ok)),
         "notices": sum(bool(r.get("notice")) for r in ok),
         "models": {"embedding": qa.embedder.model_id, "llm": settings.llm_model},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items() if k != "secrets"},
+        "settings": {  # URLs without their passwords
+            k: (str(v) if isinstance(v, Path) else redact(v) if k.endswith("_url") else v)
+            for k, v in asdict(settings).items()
+            if k != "secrets"
+        },
         "git_commit": git_commit(),
         "seed": SEED,
         "metrics": aggregate(records),

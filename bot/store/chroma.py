@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from ..core.errors import IndexFolderError, StoreError
-from ..core.settings import http_url
+from ..core.settings import http_url, redact
 
 
 def _chroma_settings():
@@ -28,7 +28,9 @@ def connect(index_dir: Path, chroma_url: str | None = None):
     if chroma_url:
         u = http_url(chroma_url)
         if u is None:
-            raise StoreError(f"BOT_CHROMA_URL={chroma_url!r} is not an http(s) URL - set it like http://127.0.0.1:8000")
+            raise StoreError(
+                f"BOT_CHROMA_URL={redact(chroma_url)!r} is not an http(s) URL - set it like http://127.0.0.1:8000"
+            )
         try:
             client = chromadb.HttpClient(
                 host=u.hostname,
@@ -39,7 +41,7 @@ def connect(index_dir: Path, chroma_url: str | None = None):
             client.heartbeat()
         except Exception as e:
             raise StoreError(
-                f"Cannot reach the Chroma server at {chroma_url} ({e.__class__.__name__}) - start it "
+                f"Cannot reach the Chroma server at {redact(chroma_url)} ({e.__class__.__name__}) - start it "
                 "(`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL to use the embedded store"
             ) from None
         return client

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import StoreError, UsageError
+from ..core.settings import redact
 from ..text.article import Article, load_articles
 from ..text.words import acronyms, words
 from .bm25 import BM25
@@ -106,7 +107,7 @@ class Index:
     def _failed(self, e: Exception) -> StoreError:
         if self.server_url:
             return StoreError(
-                f"The Chroma server at {self.server_url} stopped answering ({e.__class__.__name__}) - "
+                f"The Chroma server at {redact(self.server_url)} stopped answering ({e.__class__.__name__}) - "
                 "restart it (`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL"
             )
         return StoreError(
@@ -142,7 +143,7 @@ def open_index(
         if rebuild or col is None or not meta.get("complete"):
             if not build:
                 raise StoreError(
-                    f"No current index for {settings.articles_dir} in {settings.chroma_url or settings.index_dir} - "
+                    f"No current index for {settings.articles_dir} in {redact(settings.chroma_url) or settings.index_dir} - "
                     "run `python -m bot index`"
                 )
             if col is not None or rebuild:
