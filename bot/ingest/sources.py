@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from ..core.errors import ArticlesError
 from ..text.article import Article, load_articles, parse_article
 from .fetch import MAX_BYTES, FetchOptions, Refused, fetch
+from .files import read_regular_file
 from .formats import TEXT_SUFFIXES, normalise, sniff_binary
 
 
@@ -66,18 +67,22 @@ def url_id(url: str) -> str:
 
 
 def expand(sources: list[str]) -> list[tuple[str, Path | None]]:
-    """Each source as (label, path); a folder gives its files (hidden ones skipped), a URL no path."""
+    """Each source as (label, path); a folder gives everything in it but folders (hidden
+    entries skipped, links not followed), so that a link, FIFO or device in it is refused
+    by name rather than passed over; a URL gives no path."""
     out: list[tuple[str, Path | None]] = []
     for s in sources:
         if re.match(r"^[a-z][a-z0-9+.-]*://", s, re.I):
             out.append((s, None))
             continue
         p = Path(s)
-        if p.is_dir():
-            files = sorted(
-                f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts)
+        if p.is_dir() and not p.is_symlink():
+            entries = sorted(
+                f
+                for f in p.rglob("*")
+                if (f.is_symlink() or not f.is_dir()) and not any(x.startswith(".") for x in f.relative_to(p).parts)
             )
-            out.extend((str(f), f) for f in files)
+            out.extend((str(f), f) for f in entries)
         else:
             out.append((s, p))
     return out
@@ -89,17 +94,9 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
         data, fetched_kind, final = fetch(label, options)
         return url_id(final), normalise(data, fetched_kind)
     kind = TEXT_SUFFIXES.get(path.suffix.lower())
-    if not path.exists():
-        if re.match(r"^[a-z][a-z0-9+.-]+:", label, re.I):  # "javascript:…", "mailto:…": a URL, not a path
-            raise Refused("only http:// and https:// URLs can be fetched")
-        raise Refused("no such file or folder")
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise Refused(f"{size / 1e6:.1f} MB is too large for one article (limit {MAX_BYTES // 2**20} MB)")
-        data = path.read_bytes()
-    except OSError as e:
-        raise Refused(f"cannot read it ({e.strerror}) - check its permissions") from None
+    if not os.path.lexists(path) and re.match(r"^[a-z][a-z0-9+.-]+:", label, re.I):
+        raise Refused("only http:// and https:// URLs can be fetched")  # "javascript:…", "mailto:…": not a path
+    data = read_regular_file(path, MAX_BYTES)  # links, devices and FIFOs refused; the limit counts bytes read
     if kind is None:
         what = sniff_binary(data)
         raise Refused((f"it is {what}; " if what else "") + "only .txt, .md and .html articles can be added")
