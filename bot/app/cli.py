@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 from typing import Any
@@ -89,11 +90,30 @@ def build_parser() -> _Parser:
     return parser
 
 
+def _show_warnings() -> logging.Handler:
+    """The bot's warnings (an article file skipped, a model that failed) as one
+    'warning: …' line each on standard error, each said once."""
+    seen: set[str] = set()
+
+    def once(record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        new = record.levelno >= logging.WARNING and message not in seen
+        seen.add(message)
+        return new
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(once)
+    logging.getLogger("bot").addHandler(handler)
+    return handler
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the command they were given to, whose --help lists what it takes
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    handler = _show_warnings()
     try:
         if args.command == "ask":
             return _ask(args)
@@ -119,6 +139,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        logging.getLogger("bot").removeHandler(handler)
     return 0
 
 

@@ -104,9 +104,11 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
 
 
 def _existing(folder: Path) -> dict[str, Article]:
-    if not folder.is_dir() or not any(folder.glob("*.txt")):
+    """The readable articles (a bad file is skipped with a warning; none readable: none)."""
+    try:
+        return {a.id: a for a in load_articles(folder)}
+    except ArticlesError:
         return {}
-    return {a.id: a for a in load_articles(folder)}
 
 
 def add(sources: list[str], articles_dir: Path, options: FetchOptions | None = None) -> list[Outcome]:
