@@ -20,6 +20,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from ..core.answer import Answer
+from ..core.settings import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
 EXPORT_VERSION = 1
@@ -64,13 +65,18 @@ def clip(text: str, limit: int = SHOWN_QUESTION_CHARS) -> str:
 
 
 def qa_history(turns: list[dict]) -> list[dict]:
-    """The answered turns as chat history for `ArticleQA.ask` (failed turns are left out)."""
+    """The answered turns as chat history for `ArticleQA.ask` (failed turns are left out):
+    the most recent ones, each clipped, within the limits `ask` enforces.
+
+    >>> len(qa_history([{"answer": {"user_input": "Q?", "response": "A" * 9000}}] * 30))
+    40
+    """
     history = []
     for turn in turns:
         if turn.get("answer"):
-            history.append({"role": "user", "content": turn["answer"]["user_input"]})
-            history.append({"role": "assistant", "content": turn["answer"]["response"]})
-    return history
+            history.append({"role": "user", "content": turn["answer"]["user_input"][:MAX_HISTORY_TURN_CHARS]})
+            history.append({"role": "assistant", "content": turn["answer"]["response"][:MAX_HISTORY_TURN_CHARS]})
+    return history[-MAX_HISTORY_TURNS:]
 
 
 def sources_line(answer: dict) -> str:

@@ -16,7 +16,11 @@ from .errors import ConfigError
 # Chosen on the dev set (tests/eval/article.jsonl): recall@5 of the gold paragraph is
 # at its ceiling while the answerer still sees few enough passages to stay precise.
 DEFAULT_TOP_K = 5
+# Everything that reaches search is bounded, the history as well as the question: one 5 MB
+# turn cost 20 s and 380 MB. Follow-ups read the last few turns; an answer is a few sentences.
 MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 40
+MAX_HISTORY_TURN_CHARS = 4000
 
 
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)?([^/@\s]*)@(?=[^@]*$)", re.I)
