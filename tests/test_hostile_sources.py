@@ -237,7 +237,7 @@ def test_concurrent_adds_of_one_id_leave_one_whole_article(tmp_path):
     results = [None] * 6
 
     def run(n):
-        results[n] = add(source, articles=articles, timeout=120)
+        results[n] = add(source, articles=articles, timeout=600)  # one after another: slow on a busy machine
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(len(results))]
     for t in threads:

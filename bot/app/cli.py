@@ -61,6 +61,7 @@ def build_parser() -> _Parser:
     add = sub.add_parser("add", help="add articles: .txt, Markdown or HTML files, folders of them, or http(s) URLs")
     add.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
     add.add_argument("--no-index", action="store_true", help="only write the articles; index on the next question")
+    add.add_argument("--replace", action="store_true", help="replace an article whose id another source has taken")
     remove = sub.add_parser("remove", help="remove articles by id (their file names without .txt)")
     remove.add_argument("ids", nargs="+", metavar="ID")
     remove.add_argument("--no-index", action="store_true", help="only delete the files; index on the next question")
@@ -153,7 +154,7 @@ def _add_or_remove(args) -> int:
     settings = Settings.from_env()
     answerer_for(settings)  # a bad BOT_LLM is reported before any file changes
     if args.command == "add":
-        outcomes = add(args.sources, settings.articles_dir)
+        outcomes = add(args.sources, settings.articles_dir, replace=args.replace)
     else:
         outcomes = remove(args.ids, settings.articles_dir)
     for o in outcomes:

@@ -21,6 +21,7 @@ from ..core.errors import ArticlesError
 from ..text.article import Article, load_articles, parse_article
 from .fetch import MAX_BYTES, FetchOptions, Refused, fetch
 from .files import read_regular_file
+from .folder import changing, origins, save_origins, write_atomically
 from .formats import TEXT_SUFFIXES, normalise, sniff_binary
 
 
@@ -111,12 +112,31 @@ def _existing(folder: Path) -> dict[str, Article]:
         return {}
 
 
-def add(sources: list[str], articles_dir: Path, options: FetchOptions | None = None) -> list[Outcome]:
-    """Add each source to the folder; one Outcome per source, in order."""
+def origin(label: str, path: Path | None) -> str:
+    """Where a source comes from, to tell an update from another source of the same name."""
+    return label if path is None else str(path.resolve())
+
+
+def _files_of(folder: Path, article_id: str) -> list[Path]:
+    """The .txt files whose id is `article_id`, case ignored ('x.txt', 'X.TXT')."""
+    return [p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.stem.lower() == article_id.lower()]
+
+
+def add(
+    sources: list[str], articles_dir: Path, options: FetchOptions | None = None, *, replace: bool = False
+) -> list[Outcome]:
+    """Add each source to the folder; one Outcome per source, in order. An id taken by an
+    article from another source is refused unless `replace`; one add at a time per folder."""
     options = options or FetchOptions.from_env()
-    articles_dir.mkdir(parents=True, exist_ok=True)
+    with changing(articles_dir):
+        return _add(sources, articles_dir, options, replace)
+
+
+def _add(sources: list[str], articles_dir: Path, options: FetchOptions, replace: bool) -> list[Outcome]:
     existing = _existing(articles_dir)
     by_hash = {a.content_hash: a.id for a in existing.values()}
+    by_key = {article_id.lower(): article_id for article_id in existing}
+    came_from = origins(articles_dir)
     written: dict[str, str] = {}  # id -> source, in this run
     outcomes = []
     for label, path in expand(sources):
@@ -139,33 +159,57 @@ def add(sources: list[str], articles_dir: Path, options: FetchOptions | None = N
         if same is not None:
             outcomes.append(Outcome(label, "unchanged", same, "same text already in the folder"))
             continue
-        status = "replaced" if article_id in existing else "added"
-        target = articles_dir / f"{article_id}.txt"
-        tmp = articles_dir / f".{article_id}.txt.partial"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-        old = existing.get(article_id)
+        source = origin(label, path)
+        taken = by_key.get(article_id.lower())
+        if taken is not None and came_from.get(taken) != source and not replace and written.get(taken) != label:
+            was = f" from {came_from[taken]}" if taken in came_from else ""
+            detail = (
+                f"the id {taken!r} is taken by another article (“{existing[taken].title}”{was}) - add it with "
+                "--replace to replace that article, or rename the source"
+            )
+            outcomes.append(Outcome(label, "refused", detail=detail))
+            continue
+        status = "replaced" if taken is not None else "added"
+        write_atomically(articles_dir / f"{article_id}.txt", text)
+        for other in _files_of(articles_dir, article_id):  # 'Story.txt' replaced by 'story.txt'
+            if other.name != f"{article_id}.txt":
+                other.unlink()
+        old = existing.pop(taken, None) if taken is not None else None
         if old is not None:
             by_hash.pop(old.content_hash, None)
+            came_from.pop(taken, None)  # type: ignore[arg-type]
         existing[article_id] = article
+        by_key[article_id.lower()] = article_id
         by_hash[article.content_hash] = article_id
+        came_from[article_id] = source
+        save_origins(articles_dir, came_from)
         written[article_id] = label
         outcomes.append(Outcome(label, status, article_id, article.title))
     return outcomes
 
 
 def remove(ids: list[str], articles_dir: Path) -> list[Outcome]:
-    outcomes = []
-    for raw in ids:
-        article_id = raw[:-4] if raw.endswith(".txt") else raw
-        target = articles_dir / f"{article_id}.txt"
-        if "/" in article_id or not target.is_file():
-            known = sorted(p.stem for p in articles_dir.glob("*.txt"))
-            hint = ", ".join(known[:5]) + (" …" if len(known) > 5 else "")
-            outcomes.append(
-                Outcome(raw, "refused", detail=f"no article with that id - the ids are the file names: {hint}")
-            )
-            continue
-        target.unlink()
-        outcomes.append(Outcome(raw, "removed", article_id))
-    return outcomes
+    """Delete each article by id (case ignored), one add or remove at a time per folder."""
+    if not articles_dir.is_dir():
+        return [
+            Outcome(raw, "refused", detail=f"no article with that id - {articles_dir} has no articles") for raw in ids
+        ]
+    with changing(articles_dir):
+        came_from = origins(articles_dir)
+        outcomes = []
+        for raw in ids:
+            article_id = raw[:-4] if raw.lower().endswith(".txt") else raw
+            targets = [] if "/" in article_id else [p for p in _files_of(articles_dir, article_id) if p.is_file()]
+            if not targets:
+                known = sorted(p.stem for p in articles_dir.glob("*.txt"))
+                hint = ", ".join(known[:5]) + (" …" if len(known) > 5 else "")
+                outcomes.append(
+                    Outcome(raw, "refused", detail=f"no article with that id - the ids are the file names: {hint}")
+                )
+                continue
+            for target in targets:
+                target.unlink()
+                came_from.pop(target.stem, None)
+            save_origins(articles_dir, came_from)
+            outcomes.append(Outcome(raw, "removed", targets[0].stem))
+        return outcomes
