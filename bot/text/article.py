@@ -226,7 +226,9 @@ def load_articles(folder: Path) -> list[Article]:
         raise ArticlesFolderError(
             f"Articles folder {folder} has no .txt articles - add one (see index/articles/ in the repo)"
         )
-    articles, taken, errors = [], {}, []
+    articles: list[Article] = []
+    taken: dict[str, Path] = {}
+    errors: list[ArticlesError] = []
     # "x.txt" before "x.TXT": the name `bot add` writes keeps the id
     for path in sorted(paths, key=lambda p: (p.stem.lower(), p.suffix != ".txt", p.name)):
         key = path.stem.lower()
