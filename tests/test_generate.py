@@ -195,7 +195,7 @@ def test_a_question_that_stands_alone_is_not_condensed(qa):
 def test_an_unusable_condensed_question_keeps_the_rule_based_query(qa, reply):
     question = "Where is it going to be held?"
     _, answer = run(qa, question, scripted(reply, GOOD), HISTORY)
-    assert answer.search_query == rewrite(question, HISTORY, qa._people) != question  # the rule-based query
+    assert answer.search_query == rewrite(question, HISTORY, qa.people) != question  # the rule-based query
 
 
 @pytest.mark.parametrize(

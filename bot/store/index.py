@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import IndexFolderError, StoreError, UsageError
+from ..core.errors import IndexChanged, IndexFolderError, StoreError, UsageError
 from ..core.settings import redact
 from ..text.article import Article, load_articles
 from ..text.words import acronyms, words
@@ -107,6 +107,10 @@ class Index:
         return out
 
     def _failed(self, e: Exception) -> StoreError:
+        from chromadb.errors import NotFoundError
+
+        if isinstance(e, NotFoundError):  # another process replaced or dropped this build
+            return IndexChanged("The index was replaced while answering - ask again")
         if self.server_url:
             return StoreError(
                 f"The Chroma server at {redact(self.server_url)} stopped answering ({e.__class__.__name__}) - "
