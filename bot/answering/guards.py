@@ -8,9 +8,8 @@ import re
 import unicodedata
 
 from ..core.errors import QuestionError
-from ..core.settings import MAX_QUESTION_CHARS
+from ..core.settings import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 
-MAX_HISTORY_TURNS = 40
 _INSTRUCTIONS = re.compile(
     r"\b(?:ignore|disregard|forget) (?:all |any |the |your )?(?:previous|prior|above|earlier)? ?(?:instructions|rules|prompts?)\b|"
     r"\bsystem prompt\b|\bdeveloper mode\b|\byou (?:must|are) now\b|\bsystem override\b|\bjailbreak\b",
@@ -22,6 +21,11 @@ def check_question(text) -> str:
     """Validate and tidy a question; raise `QuestionError` saying what to change."""
     if not isinstance(text, str):
         raise QuestionError("The question must be text - pass a string")
+    lone = lone_surrogate(text)
+    if lone:
+        raise QuestionError(
+            f"The question contains a lone surrogate ({lone}), which is not text - send it as valid UTF-8 without it"
+        )
     bad = sorted({c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"})
     if bad:
         codes = ", ".join(f"U+{ord(c):04X}" for c in bad[:3])
@@ -39,6 +43,15 @@ def check_question(text) -> str:
     return text
 
 
+def lone_surrogate(text: str) -> str | None:
+    """'U+D800' for a half of a surrogate pair standing alone (JSON can carry one, UTF-8
+    cannot, so it would break every answer written out), else None."""
+    for c in text:
+        if "\ud800" <= c <= "\udfff":
+            return f"U+{ord(c):04X}"
+    return None
+
+
 def gives_instructions(question: str) -> bool:
     """A message that tries to instruct the bot rather than ask about the article.
 
@@ -51,13 +64,14 @@ def gives_instructions(question: str) -> bool:
 
 
 def check_history(history) -> list[dict]:
-    """Validate chat history: a list of {"role": "user"|"assistant", "content": str}."""
+    """Validate chat history: at most MAX_HISTORY_TURNS {"role": "user"|"assistant",
+    "content": str} turns of at most MAX_HISTORY_TURN_CHARS each. Every turn is checked,
+    and an error names the turn as the caller counts, from 1 for the oldest."""
     if history is None:
         return []
     if not isinstance(history, (list, tuple)):
         raise QuestionError('history must be a list of {"role": "user"|"assistant", "content": "..."} turns')
-    out = []
-    for n, turn in enumerate(history[-MAX_HISTORY_TURNS:], start=1):
+    for n, turn in enumerate(history, start=1):
         if (
             not isinstance(turn, dict)
             or turn.get("role") not in ("user", "assistant")
@@ -66,8 +80,24 @@ def check_history(history) -> list[dict]:
             raise QuestionError(
                 f'history turn {n} must be {{"role": "user"|"assistant", "content": "..."}} - fix or drop that turn'
             )
-        out.append({"role": turn["role"], "content": turn["content"]})
-    return out
+    if len(history) > MAX_HISTORY_TURNS:
+        raise QuestionError(
+            f"history has {len(history):,} turns; the limit is {MAX_HISTORY_TURNS} - send only the last {MAX_HISTORY_TURNS}"
+        )
+    for n, turn in enumerate(history, start=1):
+        size = len(turn["content"])
+        if size > MAX_HISTORY_TURN_CHARS:
+            raise QuestionError(
+                f"history turn {n} is {size:,} characters long; the limit is {MAX_HISTORY_TURN_CHARS:,} - "
+                "shorten that turn or drop it"
+            )
+        lone = lone_surrogate(turn["content"])
+        if lone:
+            raise QuestionError(
+                f"history turn {n} contains a lone surrogate ({lone}), which is not text - "
+                "send it as valid UTF-8 without it"
+            )
+    return [{"role": turn["role"], "content": turn["content"]} for turn in history]
 
 
 def checked_query(text: str | None) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from typing import Any, cast
 
 from ..core.answer import Answer
 from ..core.answerer import Answerer, Draft, Unanswered
+from ..core.errors import IndexChanged
 from ..core.settings import Settings
 from ..reading.reader import Reader
 from ..retrieve.followup import rewrite
@@ -48,15 +50,24 @@ def refusal_text(index, reason: str | None, article_id: str | None = None) -> st
 
 
 class ArticleQA:
+    """The pipeline over one articles folder and index, shared by every thread that asks.
+
+    It follows the index: before each question it compares the articles folder and the
+    index's current-build mark with what it opened (two stats and a small read), and when
+    either changed - another process added, removed or rebuilt - it opens the current build
+    (building it if nobody has) and swaps it in whole. A question whose build is dropped
+    under it is asked again on the new one.
+    """
+
     def __init__(self, settings: Settings | None = None, *, answerer: Answerer | None = None):
         self.settings = settings or Settings.from_env()
         self.answerer = answerer or answerer_for(self.settings)
         self.quoted = ExtractiveAnswerer()  # what is shown when the configured answerer cannot answer
         self.embedder = Embedder(self.settings.embedding_model)
         self._lock = threading.Lock()
-        self._index: Any = None  # the opened Index
-        self._retriever: Any = None  # a HybridRetriever, made with the index
+        self._opened: Any = None  # (Index, HybridRetriever), swapped as one
         self.reader = Reader(self.embedder, self.settings.index_dir / "analysis")
+        self._seen: Any = None  # what the articles folder and the index looked like when opened
 
     def using(self, answerer: Answerer) -> ArticleQA:
         """The same model and index (loaded once), answered by another `Answerer`."""
@@ -64,24 +75,64 @@ class ArticleQA:
         other.answerer = answerer
         return other
 
+    def _looks(self) -> tuple:
+        """What tells, cheaply, that the articles or the current build changed."""
+        from ..store.health import current_mark
+
+        def stat(path):
+            try:
+                st = os.stat(path)
+                return st.st_mtime_ns, st.st_ino
+            except OSError:
+                return None
+
+        s = self.settings
+        if s.chroma_url:
+            return (stat(s.articles_dir),)
+        return stat(s.articles_dir), current_mark(s.index_dir), (stat(s.index_dir / "chroma.sqlite3") or (0, 0))[1]
+
+    def _current(self, *, rebuild: bool = False, progress: bool = True) -> tuple:
+        """(index, retriever) of the current build, reopened when it changed."""
+        opened = self._opened
+        if opened is not None and not rebuild and self._looks() == self._seen:
+            return opened
+        with self._lock:
+            looks = self._looks()
+            if self._opened is None or rebuild or looks != self._seen:
+                from ..retrieve.hybrid import HybridRetriever
+                from ..store.chroma import forget_system
+                from ..store.index import open_index
+
+                if self._seen is not None and looks[-1] != self._seen[-1] and not self.settings.chroma_url:
+                    forget_system(self.settings.index_dir)  # the store's files were replaced (a rebuild from empty)
+                index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+                self.reader.warm(index.articles.values())  # the articles' parse, at index time
+                self._opened = (index, HybridRetriever(index=index, k=self.settings.top_k))
+                self._seen = looks[:1] + self._looks()[1:]  # the folder as read before opening, the mark after
+            return self._opened
+
     def index(self, *, rebuild: bool = False, progress: bool = True):
         """The opened index (built first if missing or stale). Loads the model meanwhile."""
-        if self._index is None or rebuild:
-            with self._lock:
-                if self._index is None or rebuild:
-                    from ..retrieve.hybrid import HybridRetriever
-                    from ..store.index import open_index
-
-                    index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
-                    self.reader.warm(index.articles.values())  # the articles' parse, at index time
-                    self._retriever = HybridRetriever(index=index, k=self.settings.top_k)
-                    self._index = index
-        return self._index
+        return self._current(rebuild=rebuild, progress=progress)[0]
 
     @property
     def retriever(self):
-        self.index()
-        return self._retriever
+        return self._current()[1]
+
+    def evidence(self, question: str, history: list[dict], query: str, article_id: str | None = None) -> tuple:
+        """(index, passages, evidence) for a question and its search query, from the current
+        build; asked again on the new build when another process replaced it meanwhile."""
+        for attempt in (1, 2):
+            index, retriever = self._current(progress=False)
+            try:
+                docs = retriever.search(query, article_id=article_id)
+                return index, docs, select(question, history, docs, index, self.reader, article_id)
+            except IndexChanged:
+                if attempt == 2:
+                    raise
+                with self._lock:
+                    self._seen = None
+        raise AssertionError("unreachable")
 
     def warm_up(self) -> None:
         """Open the index and run one query, so that the first user does not wait."""
@@ -112,15 +163,14 @@ class ArticleQA:
         """The one path of a question: the growing response text, then the `Answer`."""
         t0 = time.perf_counter()
         question, history = check_question(question), check_history(history)
-        index = self.index()
+        index, _ = self._current()
         index.check_article(article_id)  # before any model call
         attempt = self.answerer.open()
         query = rewrite(question, history)
         query = checked_query(attempt.search_query(question, history, query)) or query
         t1 = time.perf_counter()
-        docs = self._retriever.search(query, article_id=article_id)
+        index, docs, evidence = self.evidence(question, history, query, article_id)  # the build may have changed meanwhile
         t2 = time.perf_counter()
-        evidence = select(question, history, docs, index, self.reader, article_id)
         if evidence.abstained:  # a refusal before spending: the gate needs no model
             draft = self._refusal(evidence, index, article_id, attempt.notice)
         elif attempt.notice:

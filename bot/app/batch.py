@@ -84,6 +84,20 @@ def _check_writable(path: str) -> None:
         raise _unwritable(path, "Permission denied")
 
 
+def json_line(record: dict) -> str:
+    """One JSON line; a lone surrogate (which UTF-8 cannot hold) is written escaped.
+
+    >>> json_line({"id": "caf\u00e9"}), json_line({"id": "x\\ud800"})
+    ('{"id": "café"}', '{"id": "x\\\\ud800"}')
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(record)
+    return text
+
+
 def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None = None) -> int:
     """Answer every line of `in_path`; return 0 if all lines were answered, 1 otherwise."""
     lines = read_lines(in_path, "Batch file", "questions.jsonl")
@@ -118,7 +132,7 @@ def answer_batch(qa, in_path: str, out_path: str | None, article_id: str | None 
                 record = {"id": record_id, "line": n, "error": message}
                 print(f"error: {message}", file=sys.stderr)
                 failed += 1
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(json_line(record) + "\n")
             out.flush()
     finally:
         if out is not sys.stdout:

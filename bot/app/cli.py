@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 from typing import Any
@@ -62,6 +63,7 @@ def build_parser() -> _Parser:
     add = sub.add_parser("add", help="add articles: .txt, Markdown or HTML files, folders of them, or http(s) URLs")
     add.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
     add.add_argument("--no-index", action="store_true", help="only write the articles; index on the next question")
+    add.add_argument("--replace", action="store_true", help="replace an article whose id another source has taken")
     remove = sub.add_parser("remove", help="remove articles by id (their file names without .txt)")
     remove.add_argument("ids", nargs="+", metavar="ID")
     remove.add_argument("--no-index", action="store_true", help="only delete the files; index on the next question")
@@ -98,6 +100,24 @@ def build_parser() -> _Parser:
     return parser
 
 
+def _show_warnings() -> logging.Handler:
+    """The bot's warnings (an article file skipped, a model that failed) as one
+    'warning: …' line each on standard error, each said once."""
+    seen: set[str] = set()
+
+    def once(record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        new = record.levelno >= logging.WARNING and message not in seen
+        seen.add(message)
+        return new
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(once)
+    logging.getLogger("bot").addHandler(handler)
+    return handler
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["train-answerer"]:  # its own options (bot.evaluation.training)
@@ -108,6 +128,7 @@ def main(argv=None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the command they were given to, whose --help lists what it takes
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    handler = _show_warnings()
     try:
         if args.command == "ask":
             return _ask(args)
@@ -133,6 +154,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        logging.getLogger("bot").removeHandler(handler)
     return 0
 
 
@@ -145,7 +168,7 @@ def _add_or_remove(args) -> int:
     settings = Settings.from_env()
     answerer_for(settings)  # a bad BOT_LLM is reported before any file changes
     if args.command == "add":
-        outcomes = add(args.sources, settings.articles_dir)
+        outcomes = add(args.sources, settings.articles_dir, replace=args.replace)
     else:
         outcomes = remove(args.ids, settings.articles_dir)
     for o in outcomes:
@@ -164,10 +187,11 @@ def _add_or_remove(args) -> int:
 
 def _index(args) -> int:
     from ..answering.pipeline import ArticleQA
+    from ..core.settings import redact
 
     qa = ArticleQA()
     index = qa.index(rebuild=args.rebuild)
-    where = qa.settings.chroma_url or qa.settings.index_dir
+    where = redact(qa.settings.chroma_url) or qa.settings.index_dir
     print(
         f"Index ready at {where}: {len(index.articles)} article(s), {len(index.chunks)} passages ({index.fingerprint[:12]})"
     )

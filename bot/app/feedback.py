@@ -51,7 +51,10 @@ def record_feedback(path: Path | str, record: dict) -> Path:
     """Append `record` as one JSON line; safe when several sessions rate at once."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+    # JSON leaves U+2028 and U+2029 unescaped, and readers that split at every Unicode line
+    # boundary (str.splitlines, many tools) would cut the record in two there.
+    text = json.dumps(record, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    line = (text + "\n").encode()
     with _write_lock:  # one write per line, under a lock and O_APPEND: lines never interleave
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

@@ -174,6 +174,11 @@ class Handlers:
             turn = (turns or [])[current] if current is not None and current < len(turns or []) else None
             if not turn or not turn.get("answer"):
                 return "Ask a question first, then rate its answer.", gr.skip()
+            if turn.get("loaded"):
+                return (
+                    "Only answers given in this session can be rated - ask that question again to rate it.",
+                    gr.skip(),
+                )
             try:
                 record_feedback(self.qa().settings.feedback_path, feedback_record(turn["answer"], rating, comment))
             except OSError as e:

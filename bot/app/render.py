@@ -20,6 +20,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from ..core.answer import Answer
+from ..core.settings import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
 EXPORT_VERSION = 1
@@ -64,13 +65,18 @@ def clip(text: str, limit: int = SHOWN_QUESTION_CHARS) -> str:
 
 
 def qa_history(turns: list[dict]) -> list[dict]:
-    """The answered turns as chat history for `ArticleQA.ask` (failed turns are left out)."""
+    """The answered turns as chat history for `ArticleQA.ask` (failed turns are left out):
+    the most recent ones, each clipped, within the limits `ask` enforces.
+
+    >>> len(qa_history([{"answer": {"user_input": "Q?", "response": "A" * 9000}}] * 30))
+    40
+    """
     history = []
     for turn in turns:
         if turn.get("answer"):
-            history.append({"role": "user", "content": turn["answer"]["user_input"]})
-            history.append({"role": "assistant", "content": turn["answer"]["response"]})
-    return history
+            history.append({"role": "user", "content": turn["answer"]["user_input"][:MAX_HISTORY_TURN_CHARS]})
+            history.append({"role": "assistant", "content": turn["answer"]["response"][:MAX_HISTORY_TURN_CHARS]})
+    return history[-MAX_HISTORY_TURNS:]
 
 
 def sources_line(answer: dict) -> str:
@@ -155,7 +161,13 @@ def sources_html(turn: dict | None) -> str:
     backend = a.get("backend") or "extractive"
     total = (a.get("latency_ms") or {}).get("total")
     timing = f" in {total:.0f} ms" if isinstance(total, (int, float)) else ""
-    out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
+    if turn.get("loaded"):
+        out.append(
+            '<p class="sources-backend">Loaded from a file: not answered in this session, '
+            "and not checked against the current articles.</p>"
+        )
+    else:
+        out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
     if a.get("notice"):
         out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
     if a.get("abstained") or not a.get("citations"):
@@ -206,9 +218,17 @@ def export_json(turns: list[dict], articles: list[dict], now: datetime | None = 
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
+_LINK_TAIL = re.compile(r"\](?=[(:\[])")  # "](url)", "]: url" and "][ref]" make links
+
+
 def _md_export_text(text: str) -> str:
-    # a downloaded file is read as plain text too: escape only what a renderer would run
-    return html.escape(clean_text(text), quote=False)
+    """Text for the exported Markdown. The file is read as plain text too, so only what a
+    renderer would act on is escaped: HTML, and the bracket that would close a link.
+
+    >>> _md_export_text("[x](javascript:alert(1)) <b>")
+    '[x]\\\\(javascript:alert(1)) &lt;b&gt;'
+    """
+    return _LINK_TAIL.sub("]\\\\", html.escape(clean_text(text), quote=False))
 
 
 def export_markdown(turns: list[dict], articles: list[dict], now: datetime | None = None) -> str:
@@ -238,7 +258,9 @@ def export_markdown(turns: list[dict], articles: list[dict], now: datetime | Non
 
 
 def turns_from_export(text: str) -> list[dict]:
-    """Turns back from `export_json` output; raises ValueError naming what is wrong."""
+    """Turns back from `export_json` output, each answered one marked `loaded` (the file may
+    have been edited: nothing vouches that this bot gave those answers); raises ValueError
+    naming what is wrong."""
     try:
         doc = json.loads(text)
         rows = doc["conversation"]
@@ -251,7 +273,8 @@ def turns_from_export(text: str) -> list[dict]:
                 texts += [x for c in answer["citations"] for x in (c["quote"], c["text"], c["article_title"])]
                 if not all(isinstance(x, str) for x in texts):
                     raise TypeError("an answer holds something other than text")
-            turns.append({"question": str(row["question"]), "answer": answer, "error": row.get("error")})
+            turn = {"question": str(row["question"]), "answer": answer, "error": row.get("error")}
+            turns.append(turn | {"loaded": True} if answer is not None else turn)
         return turns
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ValueError(

@@ -49,7 +49,21 @@ def create_app(qa=None, *, eval_root: str = "eval-runs") -> gr.Blocks:
         page = _layout()
         _wire(demo, page, handlers)
         gr.api(ask, api_name="ask")
+    _optional_history(demo)
     return demo
+
+
+def _optional_history(demo: gr.Blocks) -> None:
+    """Let a caller of /ask leave `history` out, as the Python signature allows: Gradio
+    counts the inputs before any default applies (and answered {"error": null})."""
+    validate = demo.validate_inputs
+
+    def validate_inputs(block_fn, inputs):
+        if block_fn.api_name == "ask" and len(inputs) < len(block_fn.inputs):
+            inputs.extend([None] * (len(block_fn.inputs) - len(inputs)))
+        return validate(block_fn, inputs)
+
+    demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
 
 
 def _layout() -> SimpleNamespace:

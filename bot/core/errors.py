@@ -28,6 +28,10 @@ class StoreError(BotError):
     """The vector index is missing, corrupt, foreign or unreachable."""
 
 
+class IndexChanged(StoreError):
+    """The build being read was replaced by another process meanwhile: open the new one and ask again."""
+
+
 class ModelError(BotError):
     """The embedding model is missing or not the one expected."""
 

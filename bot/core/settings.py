@@ -16,6 +16,7 @@ bot.core.errors.ConfigError: BOT_TOP_K=0 is out of range - set it to a number fr
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,7 +32,32 @@ from .errors import ConfigError
 # Chosen on the dev set (tests/eval/article.jsonl): recall@5 of the gold paragraph is
 # at its ceiling while the answerer still sees few enough passages to stay precise.
 DEFAULT_TOP_K = 5
+# Everything that reaches search is bounded, the history as well as the question: one 5 MB
+# turn cost 20 s and 380 MB. Follow-ups read the last few turns; an answer is a few sentences.
 MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 40
+MAX_HISTORY_TURN_CHARS = 4000
+
+
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)?([^/@\s]*)@(?=[^@]*$)", re.I)
+
+
+def redact(url: str | None) -> str | None:
+    """A URL as it may be printed, logged or shown: any password in it replaced.
+
+    >>> redact("http://alice:s3cret@127.0.0.1:8000/v1")
+    'http://alice:***@127.0.0.1:8000/v1'
+    >>> redact("https://TOKEN@example.org"), redact("http://127.0.0.1:8000")
+    ('https://***@example.org', 'http://127.0.0.1:8000')
+    """
+    if not url:
+        return url
+
+    def hide(m: re.Match) -> str:
+        user, has_password, _ = m[2].partition(":")
+        return f"{m[1] or ''}{user + ':***' if has_password else '***'}@"
+
+    return _USERINFO.sub(hide, url, count=1)
 SECRET_NAMES = ("OPENAI_API_KEY", "HF_TOKEN")  # read without the BOT_ prefix, as the providers name them
 
 
@@ -138,7 +164,7 @@ def _message(cls: type[Settings], error: ValidationError) -> str:
     var = name if name == "secrets" else f"BOT_{name.upper()}"
     field = cls.model_fields.get(name)
     if field is not None and problem["type"] == "http_url":
-        return f"{var}={raw!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
+        return f"{var}={redact(raw)!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
     if field is not None and field.annotation in (int, float):
         kind = int if field.annotation is int else float
         bounds = {type(m): m for m in field.metadata}

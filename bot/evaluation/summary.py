@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..core.settings import redact
 from . import metrics as M
 from .calibration import best_threshold, threshold_sweep
 from .headline import breakdown
@@ -94,7 +95,9 @@ def build_summary(qa, records, dataset_path, line_errors) -> dict:
         "answer_backends": dict(Counter(r["backend"] for r in ok)),
         "notices": sum(bool(r.get("notice")) for r in ok),
         "models": {"embedding": qa.embedder.model_id, "llm": settings.llm_model},
-        "settings": settings.model_dump(mode="json"),  # secrets are excluded by the model
+        "settings": {  # secrets are excluded by the model; URLs lose their passwords
+            k: redact(v) if k.endswith("_url") else v for k, v in settings.model_dump(mode="json").items()
+        },
         "git_commit": git_commit(),
         "seed": SEED,
         "metrics": aggregate(records),

@@ -43,14 +43,41 @@ class FetchOptions:
         return cls(allow_private=(env.get("BOT_ALLOW_PRIVATE_URLS") or "").strip().lower() in ("1", "true", "yes"))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the IPv4 address is the last 32 bits
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64: translates into a network of its own
+
+
+def embedded_ipv4(ip) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 transition form reaches, or None.
+
+    >>> [str(embedded_ipv4(ipaddress.ip_address(a))) for a in ("64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::127.0.0.1")]
+    ['169.254.169.254', '127.0.0.1', '127.0.0.1']
+    >>> embedded_ipv4(ipaddress.ip_address("2606:4700::1111")) is None
+    True
+    """
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]  # the client, where the traffic ends up
+    if ip in _NAT64 or (ip.packed[:12] == bytes(12) and int(ip) > 1):  # NAT64, or IPv4-compatible (::a.b.c.d)
+        return ipaddress.IPv4Address(ip.packed[12:])
+    return None
+
+
 def check_address(host: str, address: str, allow_private: bool) -> None:
+    """Refuse a private, loopback or multicast address, judging an IPv6 transition form
+    (NAT64, 6to4, Teredo, IPv4-mapped or -compatible) by the IPv4 address inside it."""
+    if allow_private:
+        return
     ip = ipaddress.ip_address(address.split("%")[0])
-    ip = getattr(ip, "ipv4_mapped", None) or ip
-    if not allow_private and (not ip.is_global or ip.is_multicast):
-        raise Refused(
-            f"{host} is a private or loopback address ({ip}) - only public sites can be fetched "
-            "(set BOT_ALLOW_PRIVATE_URLS=1 to allow local ones)"
-        )
+    for each in (ip, embedded_ipv4(ip)):
+        if each is not None and (not each.is_global or each.is_multicast or each in _LOCAL_NAT64):
+            raise Refused(
+                f"{host} is a private or loopback address ({each}) - only public sites can be fetched "
+                "(set BOT_ALLOW_PRIVATE_URLS=1 to allow local ones)"
+            )
 
 
 def _connection(base, allow_private):
@@ -82,6 +109,28 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
+def _read_body(resp, options: FetchOptions, deadline: float) -> bytes:
+    """The body, within the size limit and the deadline for the whole download: a page
+    that trickles in a byte at a time is cut off at the deadline, not after each read."""
+    body = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Refused(f"the download took longer than {options.timeout_s:g} s")
+        sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+        if sock is not None:
+            sock.settimeout(max(left, 0.01))  # no single read may outlast the deadline either
+        try:
+            piece = resp.read1(65536)  # what has arrived; read(n) would wait for all n bytes, however slow
+        except TimeoutError:
+            raise Refused(f"the download took longer than {options.timeout_s:g} s") from None
+        if not piece:
+            return body
+        body += piece
+        if len(body) > options.max_bytes:
+            raise Refused(f"the page is over the {options.max_bytes / 1e6:.1f} MB limit")
+
+
 def fetch(url: str, options: FetchOptions) -> tuple[bytes, str, str]:
     """(body, kind, final URL) of an http(s) URL, within the timeout and size limit."""
     u = urlparse(url)
@@ -107,13 +156,7 @@ def fetch(url: str, options: FetchOptions) -> tuple[bytes, str, str]:
                 raise Refused(
                     f"the page is {int(length) / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.1f} MB limit"
                 )
-            body = b""
-            while piece := resp.read(65536):
-                body += piece
-                if len(body) > options.max_bytes:
-                    raise Refused(f"the page is over the {options.max_bytes / 1e6:.1f} MB limit")
-                if time.monotonic() > deadline:
-                    raise Refused(f"the download took longer than {options.timeout_s:g} s")
+            body = _read_body(resp, options, deadline)
             ctype = resp.headers.get_content_type()
             final = resp.geturl()
     except urllib.error.HTTPError as e:

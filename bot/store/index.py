@@ -17,18 +17,21 @@ import hashlib
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.errors import StoreError, UsageError
+from ..core.errors import IndexChanged, IndexFolderError, StoreError, UsageError
+from ..core.settings import redact
 from ..text.article import Article, load_articles
 from ..text.words import acronyms, words
 from .bm25 import BM25
 from .build import FORMAT, PREFIX, drop_build, reusable_build, sentence_rows, swap_build, write_build
-from .chroma import connect, wipe_if_corrupt
+from .chroma import connect
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
+from .health import is_store_failure, mark_current, probe, sweep_segments, wipe
 
 STAGING = "-next"  # a forced rebuild is written under name + STAGING, then swapped in
 
@@ -111,9 +114,13 @@ class Index:
         return out
 
     def _failed(self, e: Exception) -> StoreError:
+        from chromadb.errors import NotFoundError
+
+        if isinstance(e, NotFoundError):  # another process replaced or dropped this build
+            return IndexChanged("The index was replaced while answering - ask again")
         if self.server_url:
             return StoreError(
-                f"The Chroma server at {self.server_url} stopped answering ({e.__class__.__name__}) - "
+                f"The Chroma server at {redact(self.server_url)} stopped answering ({e.__class__.__name__}) - "
                 "restart it (`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL"
             )
         return StoreError(
@@ -133,46 +140,34 @@ def _complete_builds(client) -> dict[str, Any]:
 def open_index(
     settings, embedder: Embedder, *, build: bool = True, rebuild: bool = False, progress: bool = True
 ) -> Index:
-    """Open the current build, building it first when it is missing or stale."""
+    """Open the current build, building it first when it is missing or stale.
+
+    `rebuild` builds again from scratch; on an embedded store that fails a probe (or fails
+    during the build) it starts from an empty store, keeping the articles.
+    """
     articles = load_articles(settings.articles_dir)
     embedder.start()  # the articles are readable: load the model while the index opens
     chunks = [c for a in articles for c in chunk_article(a)]
     fp = fingerprint(articles, embedder.model_id)
-    name = PREFIX + fp[:32]
-    if rebuild and not settings.chroma_url:
-        wipe_if_corrupt(settings.index_dir)
-    client = connect(settings.index_dir, settings.chroma_url)
+    build_args = (settings, embedder, PREFIX + fp[:32], fp, articles, chunks, progress)
+    embedded = not settings.chroma_url
+    if rebuild and embedded:
+        client = _sound_store(settings.index_dir, progress)
+    else:
+        client = connect(settings.index_dir, settings.chroma_url)
     with _build_lock(settings):
-        existing = _complete_builds(client)
-        col = existing.get(name)
-        meta = (col.metadata or {}) if col is not None else {}
-        if rebuild or col is None or not meta.get("complete"):
-            if not build:
+        try:
+            chunks_col = _current_build(client, *build_args, build=build, rebuild=rebuild)
+        except BaseException as e:
+            if not is_store_failure(e):
+                raise
+            if not (rebuild and embedded):
                 raise StoreError(
-                    f"No current index for {settings.articles_dir} in {settings.chroma_url or settings.index_dir} - "
-                    "run `python -m bot index`"
-                )
-            if col is not None or rebuild:
-                why = "rebuilding as asked" if rebuild else "finishing an interrupted build"
-            else:
-                why = (
-                    "building the index"
-                    if not existing
-                    else "the articles, model, chunker or index layout changed: rebuilding"
-                )
-            if progress:
-                print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
-            previous = None if rebuild else reusable_build(existing, name, embedder)
-            # Rebuilding a complete build (--rebuild, same articles) must not drop it first:
-            # build under a staging name and swap at the end.
-            target = name + STAGING if col is not None and meta.get("complete") else name
-            write_build(client, target, fp, articles, chunks, embedder, progress, previous)
-            if target != name:
-                swap_build(client, target, name)
-            for old in existing:
-                if old != name:
-                    drop_build(client, old)
-        chunks_col = client.get_collection(name)
+                    f"The index at {redact(settings.chroma_url) or settings.index_dir} failed while building "
+                    f"({e.__class__.__name__}) - run `python -m bot index --rebuild`"
+                ) from None
+            client = _fresh_store(settings.index_dir, e, progress)
+            chunks_col = _current_build(client, *build_args, build=build, rebuild=False)
     lexical = BM25([(c.id, _lexical_text(c)) for c in chunks], groups=[c.article_id for c in chunks])
     vocabulary = frozenset(w for a in articles for w in (*words(a.text), *acronyms(a.text)))
     return Index(
@@ -186,6 +181,68 @@ def open_index(
         vocabulary=vocabulary,
         server_url=settings.chroma_url,
     )
+
+
+def _current_build(client, settings, embedder, name, fp, articles, chunks, progress, *, build, rebuild):
+    """The collection of the current complete build, built first if needed (under the build lock)."""
+    existing = _complete_builds(client)
+    col = existing.get(name)
+    meta = (col.metadata or {}) if col is not None else {}
+    if not (rebuild or col is None or not meta.get("complete")):
+        return client.get_collection(name)
+    if not build:
+        raise StoreError(
+            f"No current index for {settings.articles_dir} in {redact(settings.chroma_url) or settings.index_dir} - "
+            "run `python -m bot index`"
+        )
+    if col is not None or rebuild:
+        why = "rebuilding as asked" if rebuild else "finishing an interrupted build"
+    else:
+        why = (
+            "building the index" if not existing else "the articles, model, chunker or index layout changed: rebuilding"
+        )
+    if progress:
+        print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
+    previous = None if rebuild else reusable_build(existing, name, embedder)
+    # Rebuilding a complete build (--rebuild, same articles) must not drop it first:
+    # build under a staging name and swap at the end.
+    target = name + STAGING if col is not None and meta.get("complete") else name
+    write_build(client, target, fp, articles, chunks, embedder, progress, previous)
+    if target != name:
+        swap_build(client, target, name)
+    for old in existing:
+        if old != name:
+            drop_build(client, old)
+    if not settings.chroma_url:
+        sweep_segments(settings.index_dir)
+        mark_current(settings.index_dir, name)
+    return client.get_collection(name)
+
+
+def _sound_store(index_dir: Path, progress: bool):
+    """A client on a store that works, for `--rebuild`: a store that cannot be opened, or
+    that fails the probe, is wiped (Chroma's files only) and started afresh."""
+    try:
+        client = connect(index_dir)
+        probe(client)
+        return client
+    except IndexFolderError:
+        raise  # a foreign or read-only folder: not ours to wipe
+    except BaseException as e:
+        if not isinstance(e, StoreError) and not is_store_failure(e):
+            raise
+        return _fresh_store(index_dir, e, progress)
+
+
+def _fresh_store(index_dir: Path, failure: BaseException, progress: bool):
+    if progress:
+        print(
+            f"Index: the store in {index_dir} is damaged ({failure.__class__.__name__}); starting from an empty "
+            "store (the articles are kept)…",
+            file=sys.stderr,
+        )
+    wipe(index_dir)
+    return connect(index_dir)
 
 
 def _lexical_text(chunk: Chunk) -> str:

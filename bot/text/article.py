@@ -8,12 +8,15 @@ paragraphs ¶1..¶n separated by blank lines. Every span indexes into `Article.t
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ArticlesError, ArticlesFolderError
+
+log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt",)
 
@@ -202,7 +205,12 @@ def load_article(path: Path) -> Article:
 
 
 def load_articles(folder: Path) -> list[Article]:
-    """Every article file in `folder`, sorted by name."""
+    """Every article file in `folder`, sorted by name.
+
+    One bad file does not take the others down: a file that cannot be read as an article,
+    or whose id (its name without .txt, case ignored) an earlier file has, is skipped with a
+    warning naming it. Only when no file can be read is the first one's error raised.
+    """
     if folder.exists() and not folder.is_dir():
         raise ArticlesFolderError(
             f"Articles folder {folder} is a file, not a folder - set BOT_ARTICLES_DIR to the folder that holds "
@@ -218,4 +226,26 @@ def load_articles(folder: Path) -> list[Article]:
         raise ArticlesFolderError(
             f"Articles folder {folder} has no .txt articles - add one (see index/articles/ in the repo)"
         )
-    return [load_article(p) for p in paths]
+    articles: list[Article] = []
+    taken: dict[str, Path] = {}
+    errors: list[ArticlesError] = []
+    # "x.txt" before "x.TXT": the name `bot add` writes keeps the id
+    for path in sorted(paths, key=lambda p: (p.stem.lower(), p.suffix != ".txt", p.name)):
+        key = path.stem.lower()
+        if key in taken:
+            log.warning(
+                "skipped %s: it has the same id as %s (ids ignore case) - rename or remove one of them",
+                path.name,
+                taken[key].name,
+            )
+            continue
+        try:
+            articles.append(load_article(path))
+        except ArticlesError as e:
+            errors.append(e)
+            log.warning("skipped %s: %s", path.name, e)
+            continue
+        taken[key] = path
+    if not articles:
+        raise errors[0]
+    return sorted(articles, key=lambda a: a.id)

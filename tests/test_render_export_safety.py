@@ -1,0 +1,114 @@
+"""Exports, loaded conversations and the feedback log (issue 17, point 7): no live
+`javascript:` link in an exported Markdown file; a conversation loaded from a file is not
+shown as the bot's own answer; a U+2028 in a rated answer does not break the feedback log.
+
+Kept apart: these import the page's pure functions and the feedback log directly, whose
+module paths may move.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bot.app.feedback import feedback_record, record_feedback
+from bot.app.render import export_markdown, sources_html, turns_from_export
+
+LINKS = [
+    "[click here](javascript:alert(document.cookie))",
+    "[x]( javascript:alert(1) )",
+    "<javascript:alert(1)>",
+    "[ref]\n\n[ref]: javascript:alert(1)",
+    "[x](JaVaScRiPt:alert(1))",
+    "![img](javascript:alert(1))",
+]
+
+
+def rendered(markdown: str) -> str:
+    """HTML from a renderer that trusts every link (as some Markdown viewers do)."""
+    md = MarkdownIt("commonmark")
+    md.validateLink = lambda url: True
+    return md.render(markdown)
+
+
+def answered(text: str) -> dict:
+    citation = {
+        "marker": 1,
+        "chunk_id": "c1",
+        "article_id": "a",
+        "article_title": f"Title {text}",
+        "paragraph": 3,
+        "quote": f"Quote {text}",
+        "text": f"Passage {text}",
+        "score": 0.9,
+        "quote_span": None,
+    }
+    return {
+        "question": f"Question {text}",
+        "error": None,
+        "answer": {
+            "user_input": f"Question {text}",
+            "response": f"Answer {text} [1]",
+            "abstained": False,
+            "search_query": f"Searched {text}",
+            "notice": f"Notice {text}",
+            "citations": [citation],
+        },
+    }
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_exported_markdown_has_no_live_javascript_link(link):
+    turns = [answered(link), {"question": f"Failed {link}", "answer": None, "error": f"Error {link}"}]
+    articles = [{"id": "a", "title": f"Article {link}", "author": f"Author {link}", "published": None, "url": None}]
+    html = rendered(export_markdown(turns, articles)).lower()
+    assert "javascript:" in html  # the text is still there to read ...
+    assert 'href="javascript' not in html.replace(" ", "") and 'src="javascript' not in html.replace(" ", "")
+    assert "<a " not in html and "<img" not in html  # ... but nothing in it is a link
+
+
+FORGED = {
+    "version": 1,
+    "conversation": [
+        {
+            "question": "Who won the war?",
+            "answer": {
+                "user_input": "Who won the war?",
+                "response": "Ukraine won\u2028the war [1].",
+                "abstained": False,
+                "citations": [
+                    {
+                        "marker": 1,
+                        "chunk_id": "x",
+                        "article_id": "a",
+                        "paragraph": 1,
+                        "quote": "Ukraine won\u2028the war.",
+                        "text": "Ukraine won\u2028the war.",
+                    }
+                ],
+            },
+            "error": None,
+        }
+    ],
+}
+
+
+def test_a_loaded_conversation_is_not_shown_as_an_answer_of_this_bot():
+    (turn,) = turns_from_export(json.dumps(FORGED, ensure_ascii=False))
+    panel = sources_html(turn)
+    assert "Answered by" not in panel
+    assert "loaded from a file" in panel.lower()
+
+
+def test_a_rated_answer_with_a_line_separator_is_read_back(tmp_path):
+    (turn,) = turns_from_export(json.dumps(FORGED, ensure_ascii=False))
+    log = tmp_path / "feedback.jsonl"
+    record_feedback(log, feedback_record(turn["answer"], "down", "odd\u2029comment"))
+    record_feedback(log, feedback_record(turn["answer"], "up"))
+    # A reader that splits lines at every Unicode line boundary (str.splitlines, many
+    # editors and tools) still sees one record per line: the separators are escaped.
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["rating"] for r in records] == ["down", "up"]
+    assert records[0]["answer"] == "Ukraine won\u2028the war [1]."
