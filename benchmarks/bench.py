@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.evaluation.metrics import percentile
 
@@ -118,7 +119,7 @@ def run_bench(repeat: int = 30, cold_runs: int = 3) -> int:
         runs.reverse()
     cold_floor, cold = statistics.median(floors), statistics.median(colds)
 
-    result = {
+    result: dict[str, Any] = {
         "floor_query_embedding_ms": floor_p50 * 1000,
         "warm_answer_p50_ms": warm_p50 * 1000,
         "warm_answer_p95_ms": warm_p95 * 1000,

@@ -120,6 +120,7 @@ class CountingEmbedder:
 
 NEEDED_IN_CI = ("browser", "llm", "load", "ragas", "shared")
 
+
 def needs_shared() -> Path:
     """../shared/eval, or a skip naming it (a failure under CI=true: tests marked `shared`)."""
     if not (SHARED_EVAL / "articles").is_dir():

@@ -169,7 +169,9 @@ class ArticleQA:
         query = rewrite(question, history)
         query = checked_query(attempt.search_query(question, history, query)) or query
         t1 = time.perf_counter()
-        index, docs, evidence = self.evidence(question, history, query, article_id)  # the build may have changed meanwhile
+        index, docs, evidence = self.evidence(
+            question, history, query, article_id
+        )  # the build may have changed meanwhile
         t2 = time.perf_counter()
         if evidence.abstained:  # a refusal before spending: the gate needs no model
             draft = self._refusal(evidence, index, article_id, attempt.notice)

@@ -58,6 +58,8 @@ def redact(url: str | None) -> str | None:
         return f"{m[1] or ''}{user + ':***' if has_password else '***'}@"
 
     return _USERINFO.sub(hide, url, count=1)
+
+
 SECRET_NAMES = ("OPENAI_API_KEY", "HF_TOKEN")  # read without the BOT_ prefix, as the providers name them
 
 
@@ -164,7 +166,9 @@ def _message(cls: type[Settings], error: ValidationError) -> str:
     var = name if name == "secrets" else f"BOT_{name.upper()}"
     field = cls.model_fields.get(name)
     if field is not None and problem["type"] == "http_url":
-        return f"{var}={redact(raw)!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
+        return (
+            f"{var}={redact(raw)!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
+        )
     if field is not None and field.annotation in (int, float):
         kind = int if field.annotation is int else float
         bounds = {type(m): m for m in field.metadata}
