@@ -24,7 +24,7 @@ index: setup
 	$(PY) -m bot index
 
 # Gates just under the measured figures of the default backend on the dev set
-# (see README, Evaluation): a drop in answer quality fails the tests.
+# (docs/evaluation.md): a drop in answer quality fails the tests.
 EVAL_GATES := hit@1=0.76,hit@5=0.97,recall@5=0.96,mrr@5=0.85,ndcg@5=0.87,f1=0.34,answer_recall=0.78,citation_gold_hit=0.91,faithfulness=0.99,citation_validity=0.99,citation_precision=0.99,citation_recall=0.99,correct_refusal_rate=0.75,answer_rate=0.96
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
@@ -32,8 +32,15 @@ test: setup
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-ms 5000
 
+# The run's summary, report and plots are copied to docs/eval/, the committed copy that the
+# app's Evaluation tab shows (a Space has no eval-runs/ of its own).
+EVAL_OUT := eval-runs/make-eval
 eval: setup
-	$(PY) -m bot eval tests/eval/article.jsonl
+	rm -rf $(EVAL_OUT)
+	$(PY) -m bot eval tests/eval/article.jsonl --out $(EVAL_OUT)
+	mkdir -p docs/eval
+	cp $(EVAL_OUT)/summary.json $(EVAL_OUT)/report.md docs/eval/
+	cp $(EVAL_OUT)/*.png docs/eval/ 2>/dev/null || true
 
 bench: setup
 	$(PY) -m bot bench
