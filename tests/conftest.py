@@ -86,7 +86,7 @@ class CountingEmbedder:
         return self.inner.embed_chunks(chunks, progress)
 
 
-NEEDED_IN_CI = ("browser", "llm", "load", "ragas")
+NEEDED_IN_CI = ("browser", "llm", "load", "ragas", "space")
 
 
 @pytest.hookimpl(hookwrapper=True)
