@@ -258,11 +258,13 @@ def sources_html(turn: dict | None, articles: dict | None = None) -> str:
         out.append(f'<p class="sources-query">Searched for: {e(clean_text(a["search_query"]))}</p>')
     if a.get("notice"):
         out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
-    if a.get("abstained") or not a.get("citations"):
+    if a.get("abstained"):
         out.append('<p class="sources-none">No passage cited: the article doesn\'t say.</p>')
-    else:
+    else:  # which answerer, never how long it took: that is in the API's and CLI's latency_ms
         backend = a.get("backend") or "extractive"
         out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}.</p>')
+        if not a.get("citations"):
+            out.append('<p class="sources-none">No passage cited.</p>')
     for c in Answer.from_dict(a).citations:
         body = meta_card((articles or {}).get(c.article_id), c.quote) if c.paragraph == 0 else ""
         out.append(

@@ -30,11 +30,12 @@ def run_turn(qa, message, turns=()):
 
 def test_answer_turn_streams_then_stores_the_answer(qa):
     steps, turns = run_turn(qa, TOMAHAWK)
-    assert steps[0] == ([{"question": TOMAHAWK, "answer": None, "error": None}], None)
+    assert steps[0] == ([{"question": TOMAHAWK, "answer": None, "error": None, "vote": None}], None)
     partial = [text for _, text in steps if text]
     assert partial and all(turns[-1]["answer"]["response"].startswith(p) for p in partial)
     answer = turns[-1]["answer"]
     assert answer["citations"][0]["paragraph"] == 10 and "[1]" in answer["response"]
+    assert answer["id"] and run_turn(qa, TOMAHAWK)[1][-1]["answer"]["id"] != answer["id"]  # each its own id
 
 
 def test_a_follow_up_uses_the_answered_history(qa):
