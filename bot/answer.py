@@ -41,7 +41,7 @@ class Answer:
     confidence: float | None = None  # the evidence score the abstention threshold is applied to
 
     def to_dict(self) -> dict:
-        """The JSON contract written out in README.md: the design's, plus `confidence` and, per
+        """The JSON contract written out in docs/architecture.md: the design's, plus `confidence` and, per
         citation, `quote_span` (where the quote sits in the passage) and `published` (its
         article's date)."""
         return {

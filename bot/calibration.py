@@ -1,7 +1,7 @@
 """Choosing the refusal threshold: sweep it over a dataset's evidence scores and pick one.
 
 `threshold_sweep` scores every threshold; `best_threshold` reports SQuAD v2's pick (best
-decision accuracy) and the README's calibration rule, which set ABSTAIN_THRESHOLD.
+decision accuracy) and the calibration rule of docs/evaluation.md, which set ABSTAIN_THRESHOLD.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def threshold_sweep(confidences, answerable, thresholds=None) -> list[dict]:
 
 def best_threshold(rows: list[dict], max_false_refusal: float = 0.05) -> dict:
     """As SQuAD v2 reports best_f1_thresh: the threshold of best decision accuracy (ties:
-    fewer false refusals, then the lower threshold); and the calibration rule of the
-    README: of the thresholds keeping false refusals at or under `max_false_refusal`, those
+    fewer false refusals, then the lower threshold); and the calibration rule of
+    docs/evaluation.md: of the thresholds keeping false refusals at or under `max_false_refusal`, those
     that refuse the most unanswerable questions, and the middle one of them (the lower of two);
     None unless the sweep has both answerable and unanswerable questions.
 

@@ -23,7 +23,7 @@ from .lexical import STOPWORDS, stem, terms, words
 # Weights of the sentence score; the passage-level part lets a sentence borrow the
 # context of the paragraph it sits in ("he said" after the quote that names him).
 W_SENTENCE, W_PASSAGE, W_LEXICAL = 0.5, 0.2, 0.3
-# Calibrated on the dev set (README, "How the refusal threshold was chosen"): the
+# Calibrated on the dev set (docs/evaluation.md, "The refusal threshold"): the
 # middle of the widest range of thresholds that refuses the most unanswerable
 # questions while false refusals of answerable ones stay at or under 5%
 # (0.17-0.23 over the 117 questions of tests/eval/article.jsonl: 76% refused, 3.4-4.5%

@@ -198,8 +198,8 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
 
     `model`: a chat model to use instead of the one the settings configure (tests use fakes).
     """
-    t0 = time.perf_counter()
     question, history = check_question(question), check_history(history)
+    qa.load()  # once per process: not this question's time
     index, settings = qa.index(), qa.settings
     index.check_article(article_id)  # before any model call
     timeout_s = settings.llm_timeout_s
@@ -209,6 +209,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
         model = model or chat_model(settings)  # built (and a local model loaded) once, outside the budget
     except BotError as e:
         notice = str(e)
+    t0 = time.perf_counter()
     deadline = time.monotonic() + timeout_s
     if model is not None and history and needs_condense(question, history, qa.people):
         t = time.perf_counter()
@@ -237,7 +238,7 @@ def stream(qa, question, history=None, *, id: str | None = None, article_id: str
         if reason:
             log.warning("%s: %s; answering extractively", describe(settings), reason)
         if extract.abstained:
-            return done(refusal_text(index, extract.reason, article_id), abstained=True, note=reason and f"{reason}.")
+            return done(refusal_text(question, extract.reason), abstained=True, note=reason and f"{reason}.")
         response, citations = compose(extract, index)
         return done(response, citations, note=reason and f"{reason}; {FALLBACK}.")
 
