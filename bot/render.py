@@ -119,9 +119,10 @@ def compact_sources(answer: dict) -> str:
     if not cites:
         return ""
     e = html.escape
+    # the article's details are fields (title, author, dates), not a sentence to quote
     items = "".join(
-        f'<li><b>[{c.marker}]</b> {e(c.label)} · {e(short_title(c.article_title))}: '
-        f'“{e(clean_text(c.quote))}”</li>'
+        f'<li><b>[{c.marker}]</b> {e(c.label)} · {e(short_title(c.article_title))}'
+        + (f': “{e(clean_text(c.quote))}”' if c.paragraph else "") + "</li>"
         for c in cites)
     return (f'<details class="msg-sources"><summary>{e(sources_line(answer))}</summary>'
             f'<ul>{items}</ul></details>')
