@@ -146,6 +146,13 @@ def test_evaluation_view_survives_a_broken_report(tmp_path):
     assert "could not be read" in summary and NO_EVAL in summary and plots == []
 
 
+def test_the_evaluation_tab_shows_the_summary_shipped_in_the_repository():
+    summary, plots = evaluation_view()  # docs/eval/, which `make eval` regenerates
+    assert "tests/eval/article.jsonl" in summary and "correct_refusal_rate" in summary
+    assert "python -m bot" not in summary  # a summary, not a command to run
+    assert {Path(p).name for p in plots} == {"metrics.png", "threshold_sweep.png", "latency.png"}
+
+
 def test_evaluation_view_default_loader_never_raises(tmp_path):
     summary, plots = evaluation_view(str(tmp_path / "no-runs-here"))
     assert summary == NO_EVAL and plots == []
