@@ -27,8 +27,12 @@ index: setup
 # (docs/evaluation.md): a drop in answer quality fails the tests.
 EVAL_GATES := hit@1=0.76,hit@5=0.97,recall@5=0.96,mrr@5=0.85,ndcg@5=0.87,f1=0.34,answer_recall=0.78,citation_gold_hit=0.91,faithfulness=0.99,citation_validity=0.99,citation_precision=0.99,citation_recall=0.99,correct_refusal_rate=0.75,answer_rate=0.96
 
-# pytest exits 5 when it collected no test: that is a failure here, not a pass.
+# Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
+# test: that is a failure here, not a pass.
 test: setup
+	$(PY) -m ruff check bot tests
+	$(PY) -m ruff format --check bot tests
+	$(PY) -m mypy bot
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-ms 5000
 

@@ -19,7 +19,7 @@ def main() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma: no telemetry calls from an offline app
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-    from bot.ui import launch
+    from bot.app.ui import launch
 
     port = os.environ.get("GRADIO_SERVER_PORT")
     launch(

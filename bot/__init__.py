@@ -4,15 +4,31 @@
     >>> bot.ask("What is the range of a Tomahawk missile?").response   # doctest: +SKIP
 
 Nothing heavy is imported here: the model and the index load on first use.
+
+The package is layered; a module imports only from its own package and those below it
+(tests/test_layers.py checks this, and that there is no import circle), lowest first:
+
+    core        errors, settings, the Answer contract and the Answerer interface
+    text        article parsing, words (tokens, stems, stop words)
+    ingest      adding articles: fetching, formats, the articles folder
+    store       chunking, embeddings, Chroma builds, BM25, opening the index
+    retrieve    follow-up rewriting, hybrid retrieval
+    llm         chat-model backends, prompts, calls within a budget, verification, the LLM answerer
+    answering   guards, the extractive answerer, citations, the backend registry, the pipeline
+    evaluation  datasets, metrics, calibration, runner, summary, gates, report
+    app         CLI, batch, the Gradio UI, rendering, feedback
+
+A question flows down through one place, `bot.answering.pipeline`:
+guards -> rewrite -> retrieve -> evidence -> answerer -> Answer.
 """
 
-from .answer import Answer, Citation
-from .errors import BotError
+from .core.answer import Answer, Citation
+from .core.errors import BotError
 
 
 def ask(question, history=None, **kwargs) -> Answer:
     """Answer `question` (with optional chat `history`) about the configured articles."""
-    from .qa import ask as _ask
+    from .answering.pipeline import ask as _ask
 
     return _ask(question, history, **kwargs)
 

@@ -25,8 +25,17 @@ def session_dir(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, session_dir):
     """No test reads the user's configuration or writes into the repo's index folder."""
-    for name in ("BOT_CHROMA_URL", "BOT_EMBEDDING_MODEL", "BOT_TOP_K", "BOT_LLM", "BOT_LLM_MODEL",
-                 "BOT_LLM_BASE_URL", "BOT_LLM_TIMEOUT_S", "OPENAI_API_KEY", "HF_TOKEN"):
+    for name in (
+        "BOT_CHROMA_URL",
+        "BOT_EMBEDDING_MODEL",
+        "BOT_TOP_K",
+        "BOT_LLM",
+        "BOT_LLM_MODEL",
+        "BOT_LLM_BASE_URL",
+        "BOT_LLM_TIMEOUT_S",
+        "OPENAI_API_KEY",
+        "HF_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BOT_ARTICLES_DIR", str(SEED_ARTICLES))
     monkeypatch.setenv("BOT_INDEX_DIR", str(session_dir / "chroma"))
@@ -37,7 +46,7 @@ def _isolated_env(monkeypatch, session_dir):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from bot.embeddings import Embedder
+    from bot.store.embeddings import Embedder
 
     return Embedder()
 
@@ -45,11 +54,12 @@ def embedder():
 @pytest.fixture(scope="session")
 def qa(session_dir, embedder):
     """The default pipeline over the seed article, index built once for the session."""
-    from bot.qa import ArticleQA
-    from bot.settings import Settings
+    from bot.answering.pipeline import ArticleQA
+    from bot.core.settings import Settings
 
-    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=session_dir / "chroma",
-                        feedback_path=session_dir / "feedback.jsonl")
+    settings = Settings(
+        articles_dir=SEED_ARTICLES, index_dir=session_dir / "chroma", feedback_path=session_dir / "feedback.jsonl"
+    )
     pipeline = ArticleQA(settings)
     pipeline.embedder = embedder
     pipeline.index(progress=False)
@@ -59,7 +69,7 @@ def qa(session_dir, embedder):
 @pytest.fixture
 def make_settings(tmp_path):
     """Settings over a private copy of the seed article(s) and a private index folder."""
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     def make(**changes):
         articles = tmp_path / "articles"
@@ -95,7 +105,11 @@ def pytest_runtest_makereport(item, call):
     under CI=true such a skip is a failure, so a missing install step cannot pass unseen."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("CI", "").lower() not in ("", "0", "false") and any(item.get_closest_marker(m) for m in NEEDED_IN_CI):
+    if (
+        report.skipped
+        and os.environ.get("CI", "").lower() not in ("", "0", "false")
+        and any(item.get_closest_marker(m) for m in NEEDED_IN_CI)
+    ):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped under CI=true, where it must run: {reason}"

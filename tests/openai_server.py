@@ -30,19 +30,29 @@ class Step:
 
 
 def completion(text: str, model: str) -> dict:
-    return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split()), "total_tokens": 10}}
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split()), "total_tokens": 10},
+    }
 
 
 def chunk(model: str, content: str | None, finish: str | None = None) -> dict:
     delta = {"role": "assistant", "content": content} if content is not None else {}
-    return {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -65,8 +75,11 @@ class _Handler(BaseHTTPRequestHandler):
         model = request.get("model", "test-model")
         try:
             if step.status != 200:
-                return self._json(step.status, {"error": {"message": f"scripted HTTP {step.status}",
-                                                          "type": "server_error", "code": None}}, step.headers)
+                return self._json(
+                    step.status,
+                    {"error": {"message": f"scripted HTTP {step.status}", "type": "server_error", "code": None}},
+                    step.headers,
+                )
             if step.body is not None:
                 kind = "text/event-stream" if request.get("stream") else "application/json"
                 return self._send(200, step.body.encode(), kind, step.headers)
@@ -105,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    owner: "ChatServer"
+    owner: ChatServer
 
 
 class ChatServer:
@@ -138,7 +151,7 @@ class ChatServer:
             self.requests.append({"path": path, "headers": headers, "json": request})
             return self.steps[min(len(self.requests), len(self.steps)) - 1]
 
-    def start(self) -> "ChatServer":
+    def start(self) -> ChatServer:
         self._thread.start()
         return self
 
@@ -146,7 +159,7 @@ class ChatServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "ChatServer":
+    def __enter__(self) -> ChatServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.article import clean_line, load_article, load_articles, parse_article, to_iso
+from bot.text.article import clean_line, load_article, load_articles, parse_article, to_iso
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
 SEED_PATH = next(SEED_ARTICLES.glob("*.txt"))
@@ -28,8 +28,18 @@ def body(article) -> str:
 
 @pytest.mark.parametrize(
     "furniture",
-    ["Advertisement", "Follow : Google News Icon", "Google News Icon", "| Image: AP", "Image: AP",
-     "Published By", "Published On", "Abhishek Tiwari", "05:22 IST", "Updated 17 October"],
+    [
+        "Advertisement",
+        "Follow : Google News Icon",
+        "Google News Icon",
+        "| Image: AP",
+        "Image: AP",
+        "Published By",
+        "Published On",
+        "Abhishek Tiwari",
+        "05:22 IST",
+        "Updated 17 October",
+    ],
 )
 def test_boilerplate_is_not_in_the_body(article, furniture):
     assert furniture not in body(article)
@@ -44,8 +54,9 @@ def test_the_repeated_headline_is_gone(article):
 
 
 def test_the_body_ends_with_the_last_paragraph(article):
-    assert article.text.endswith('"We should be prepared that this war is not going to come to an end anytime soon, '
-                                 'unfortunately," she said.')
+    assert article.text.endswith(
+        '"We should be prepared that this war is not going to come to an end anytime soon, unfortunately," she said.'
+    )
 
 
 def test_no_advertisement_paragraph_among_thirteen(article):
@@ -117,7 +128,9 @@ def test_section_headings_belong_to_the_paragraphs_under_them(article, numbers, 
     assert [article.paragraphs[n].section for n in numbers] == [section] * len(numbers)
 
 
-@pytest.mark.parametrize("heading", ["Ukraine's Plea For Support, Tomahawk Missile", "New Russia Sanctions on the Horizon"])
+@pytest.mark.parametrize(
+    "heading", ["Ukraine's Plea For Support, Tomahawk Missile", "New Russia Sanctions on the Horizon"]
+)
 def test_section_headings_are_not_paragraphs(article, heading):
     assert heading not in article.text
     assert all(article.paragraph_text(p.number) != heading for p in article.paragraphs)
@@ -169,10 +182,20 @@ def test_published_by_wins_over_a_later_byline():
 def test_no_metadata_at_all():
     a = parse_article("Plain Title\n\nA first paragraph of text.\n\nA second paragraph here.", "plain")
     assert (a.id, a.title, a.author, a.published, a.updated, a.dateline, a.summary) == (
-        "plain", "Plain Title", None, None, None, None, None)
+        "plain",
+        "Plain Title",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert a.text == "Plain Title.\n\nA first paragraph of text.\n\nA second paragraph here."
     assert [(p.number, a.paragraph_text(p.number)) for p in a.paragraphs] == [
-        (0, "Plain Title."), (1, "A first paragraph of text."), (2, "A second paragraph here.")]
+        (0, "Plain Title."),
+        (1, "A first paragraph of text."),
+        (2, "A second paragraph here."),
+    ]
     assert a.published_iso is None
 
 
@@ -185,8 +208,17 @@ def test_unicode_and_nbsp_are_normalised():
 
 @pytest.mark.parametrize(
     "raw, clean",
-    [("", ""), ("a", "a"), ("a\u00a0 b  ", "a b"), ("\tx\u2003y", "x y"), ("e\u0301", "é"), ("ünï", "ünï"),
-     ("Zelen\u00adskyy", "Zelenskyy"), ("\ufeffTitle", "Title"), ("a\u200bb", "ab")],
+    [
+        ("", ""),
+        ("a", "a"),
+        ("a\u00a0 b  ", "a b"),
+        ("\tx\u2003y", "x y"),
+        ("e\u0301", "é"),
+        ("ünï", "ünï"),
+        ("Zelen\u00adskyy", "Zelenskyy"),
+        ("\ufeffTitle", "Title"),
+        ("a\u200bb", "ab"),
+    ],
 )
 def test_clean_line(raw, clean):
     assert clean_line(raw) == clean
@@ -194,13 +226,23 @@ def test_clean_line(raw, clean):
 
 @pytest.mark.parametrize(
     "line",
-    ["Advertisement", "ADVERTISEMENT", "Follow : Google News Icon", "Some caption | Image: AP",
-     "Photo credit: Reuters", "Share this article", "Also read: another story"],
+    [
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Follow : Google News Icon",
+        "Some caption | Image: AP",
+        "Photo credit: Reuters",
+        "Share this article",
+        "Also read: another story",
+    ],
 )
 def test_each_kind_of_furniture_is_dropped_from_a_synthetic_article(line):
     a = parse_article(f"A Title\nFirst paragraph of the story.\nSecond paragraph.\n{line}\nThird paragraph.", "x")
     assert [a.paragraph_text(p.number) for p in a.paragraphs[1:]] == [
-        "First paragraph of the story.", "Second paragraph.", "Third paragraph."]
+        "First paragraph of the story.",
+        "Second paragraph.",
+        "Third paragraph.",
+    ]
     assert line not in a.text
 
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot.article import load_articles, parse_article
-from bot.errors import ArticlesError, ArticlesFolderError, ConfigError
+from bot.core.errors import ArticlesError, ArticlesFolderError, ConfigError
+from bot.text.article import load_articles, parse_article
 
 
 @pytest.mark.parametrize(
@@ -16,8 +16,10 @@ from bot.errors import ArticlesError, ArticlesFolderError, ConfigError
     [
         ("", "Article 'x' is empty - put the article's text in the file"),
         (" \n\u00a0\n\t\n", "Article 'x' is empty - put the article's text in the file"),
-        ("Published By : Ann Lee\nPublished On: 1 May 2020\nUpdated 2 May 2020",
-         "Article 'x' has no text besides its metadata - check the file"),
+        (
+            "Published By : Ann Lee\nPublished On: 1 May 2020\nUpdated 2 May 2020",
+            "Article 'x' has no text besides its metadata - check the file",
+        ),
         ("Only A Title\nAdvertisement", "Article 'x' has no body paragraphs - check the file"),
     ],
 )
@@ -35,7 +37,9 @@ def test_empty_file(tmp_path):
 
 def test_metadata_only_file(tmp_path):
     (tmp_path / "meta.txt").write_text("Published By : Ann Lee\n\nPublished On: 1 May 2020\n")
-    with pytest.raises(ArticlesError, match=re.escape("Article 'meta' has no text besides its metadata - check the file")):
+    with pytest.raises(
+        ArticlesError, match=re.escape("Article 'meta' has no text besides its metadata - check the file")
+    ):
         load_articles(tmp_path)
 
 
@@ -69,7 +73,9 @@ def test_folder_without_txt(tmp_path):
     with pytest.raises(ArticlesFolderError) as e:
         load_articles(tmp_path)
     assert e.value.exit_code == 2
-    assert str(e.value) == f"Articles folder {tmp_path} has no .txt articles - add one (see index/articles/ in the repo)"
+    assert (
+        str(e.value) == f"Articles folder {tmp_path} has no .txt articles - add one (see index/articles/ in the repo)"
+    )
 
 
 def test_non_utf8_file(tmp_path):

@@ -23,16 +23,15 @@ class FakeQA:
             raise self.setup_error
 
     def index(self):
-        from bot.store import Index
+        from bot.store.index import Index
 
         index = SimpleNamespace(articles={"art": None})
         index.check_article = lambda article_id: Index.check_article(index, article_id)
         return index
 
     def ask(self, question, history=None, *, id=None, article_id=None):
-        from bot.answer import Answer
-        from bot.qa import check_history
-        from bot.query import check_question
+        from bot.answering.guards import check_history, check_question
+        from bot.core.answer import Answer
 
         question = check_question(question)
         check_history(history)
@@ -48,18 +47,43 @@ class FakeQA:
         ('{"user_input": "Why?"}', {"id": "line1", "response": "echo: Why?"}),
         ('{"id": null, "user_input": "Why?"}', {"id": "line1", "response": "echo: Why?"}),
         ('{"id": "b"}', {"id": "b", "line": 1, "error": 'line 1 has no "user_input" (or "question") text - add it'}),
-        ('{"id": "c", "user_input": 42}', {"id": "c", "line": 1, "error": 'line 1: "user_input" must be text, not a number - put the question in quotes'}),
-        ('{"id": {"n": 1}, "question": ["Why?"]}',
-         {"id": '{"n": 1}', "line": 1, "error": 'line 1: "question" must be text, not a list - put the question in quotes'}),
-        ('{"id": "d", "user_input": ""}', {"id": "d", "line": 1, "error": "line 1: The question is empty - type a question about the article"}),
+        (
+            '{"id": "c", "user_input": 42}',
+            {
+                "id": "c",
+                "line": 1,
+                "error": 'line 1: "user_input" must be text, not a number - put the question in quotes',
+            },
+        ),
+        (
+            '{"id": {"n": 1}, "question": ["Why?"]}',
+            {
+                "id": '{"n": 1}',
+                "line": 1,
+                "error": 'line 1: "question" must be text, not a list - put the question in quotes',
+            },
+        ),
+        (
+            '{"id": "d", "user_input": ""}',
+            {"id": "d", "line": 1, "error": "line 1: The question is empty - type a question about the article"},
+        ),
         ("not json", {"id": "line1", "line": 1, "error": "line 1 is not valid JSON (Expecting value) - fix that line"}),
-        ('"a string"', {"id": "line1", "line": 1, "error": 'line 1 is not a JSON object - write {"id": ..., "user_input": ...}'}),
-        ('{"id": "e", "user_input": "Why?", "history": [{"role": "bot", "content": "x"}]}',
-         {"id": "e", "line": 1, "error": 'line 1: history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn'}),
+        (
+            '"a string"',
+            {"id": "line1", "line": 1, "error": 'line 1 is not a JSON object - write {"id": ..., "user_input": ...}'},
+        ),
+        (
+            '{"id": "e", "user_input": "Why?", "history": [{"role": "bot", "content": "x"}]}',
+            {
+                "id": "e",
+                "line": 1,
+                "error": 'line 1: history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn',
+            },
+        ),
     ],
 )
 def test_answer_batch_records(tmp_path, capsys, line, record):
-    from bot.batch import answer_batch
+    from bot.app.batch import answer_batch
 
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(line + "\n", encoding="utf-8")
@@ -67,14 +91,18 @@ def test_answer_batch_records(tmp_path, capsys, line, record):
     (got,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert {k: got[k] for k in record} == record
     assert code == (1 if "error" in record else 0)
-    assert capsys.readouterr().err.splitlines()[-1] == ("0 answered, 1 failed" if "error" in record else "1 answered, 0 failed")
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "0 answered, 1 failed" if "error" in record else "1 answered, 0 failed"
+    )
 
 
 def test_answer_batch_keeps_going_and_passes_the_article(tmp_path, capsys):
-    from bot.batch import answer_batch
+    from bot.app.batch import answer_batch
 
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": "1", "user_input": "One?"}\n\n   \n{bad\n{"id": "3", "user_input": "Three?"}\n', encoding="utf-8")
+    src.write_text(
+        '{"id": "1", "user_input": "One?"}\n\n   \n{bad\n{"id": "3", "user_input": "Three?"}\n', encoding="utf-8"
+    )
     qa = FakeQA()
     assert answer_batch(qa, str(src), None, article_id="art") == 1
     assert qa.asked == [("1", "One?", "art"), ("3", "Three?", "art")]
@@ -83,8 +111,8 @@ def test_answer_batch_keeps_going_and_passes_the_article(tmp_path, capsys):
 
 
 def test_answer_batch_rejects_a_file_that_is_not_utf8(tmp_path):
-    from bot.batch import answer_batch
-    from bot.errors import UsageError
+    from bot.app.batch import answer_batch
+    from bot.core.errors import UsageError
 
     src = tmp_path / "in.jsonl"
     src.write_bytes('{"user_input": "caf\u00e9?"}'.encode("latin-1"))
@@ -94,11 +122,13 @@ def test_answer_batch_rejects_a_file_that_is_not_utf8(tmp_path):
 
 
 def test_answer_batch_splits_lines_only_at_newlines(tmp_path, capsys):
-    from bot.batch import answer_batch
+    from bot.app.batch import answer_batch
 
     src = tmp_path / "in.jsonl"
     # JSON leaves U+2028 and U+2029 unescaped inside strings; they do not end a line.
-    src.write_text('{"id": "a", "user_input": "Why\u2028now?"}\r\n{"id": "b", "user_input": "And\u2029then?"}\n', encoding="utf-8")
+    src.write_text(
+        '{"id": "a", "user_input": "Why\u2028now?"}\r\n{"id": "b", "user_input": "And\u2029then?"}\n', encoding="utf-8"
+    )
     qa = FakeQA()
     assert answer_batch(qa, str(src), None) == 0
     assert [i for i, _, _ in qa.asked] == ["a", "b"]
@@ -107,8 +137,8 @@ def test_answer_batch_splits_lines_only_at_newlines(tmp_path, capsys):
 
 @pytest.mark.parametrize("existing", [True, False])
 def test_a_setup_problem_ends_the_batch_once_instead_of_failing_every_line(tmp_path, existing):
-    from bot.batch import answer_batch
-    from bot.errors import ArticlesFolderError
+    from bot.app.batch import answer_batch
+    from bot.core.errors import ArticlesFolderError
 
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text('{"user_input": "One?"}\n{"user_input": "Two?"}\n', encoding="utf-8")
@@ -126,8 +156,8 @@ def test_a_setup_problem_ends_the_batch_once_instead_of_failing_every_line(tmp_p
 
 
 def test_an_unknown_article_ends_the_batch_once(tmp_path):
-    from bot.batch import answer_batch
-    from bot.errors import UsageError
+    from bot.app.batch import answer_batch
+    from bot.core.errors import UsageError
 
     src = tmp_path / "in.jsonl"
     src.write_text('{"user_input": "One?"}\n{"user_input": "Two?"}\n', encoding="utf-8")
@@ -140,7 +170,7 @@ def test_an_unknown_article_ends_the_batch_once(tmp_path):
 
 @pytest.mark.parametrize("target", ["file", "/dev/null"])
 def test_a_run_writes_its_answers_over_the_out_file(tmp_path, target):
-    from bot.batch import answer_batch
+    from bot.app.batch import answer_batch
 
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl" if target == "file" else target
     src.write_text('{"id": "a", "user_input": "One?"}\n', encoding="utf-8")
@@ -151,13 +181,16 @@ def test_a_run_writes_its_answers_over_the_out_file(tmp_path, target):
         assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == ["a"]
 
 
-@pytest.mark.parametrize("make, why", [
-    (lambda d: d / "missing" / "out.jsonl", "No such file or directory"),
-    (lambda d: d, "Is a directory"),
-])
+@pytest.mark.parametrize(
+    "make, why",
+    [
+        (lambda d: d / "missing" / "out.jsonl", "No such file or directory"),
+        (lambda d: d, "Is a directory"),
+    ],
+)
 def test_an_out_path_that_cannot_be_written_is_refused_before_the_model_loads(tmp_path, make, why):
-    from bot.batch import answer_batch
-    from bot.errors import UsageError
+    from bot.app.batch import answer_batch
+    from bot.core.errors import UsageError
 
     src = tmp_path / "in.jsonl"
     src.write_text('{"user_input": "One?"}\n', encoding="utf-8")
@@ -170,12 +203,14 @@ def test_an_out_path_that_cannot_be_written_is_refused_before_the_model_loads(tm
 
 @pytest.mark.parametrize("content", ["", "\n  \n"])
 def test_a_batch_file_without_questions_says_so(tmp_path, content):
-    from bot.batch import answer_batch
-    from bot.errors import UsageError
+    from bot.app.batch import answer_batch
+    from bot.core.errors import UsageError
 
     src = tmp_path / "in.jsonl"
     src.write_text(content, encoding="utf-8")
     with pytest.raises(UsageError) as e:
         answer_batch(FakeQA(), str(src), None)
-    assert str(e.value) == (f'Batch file {src} has no questions - write one JSON object per line, '
-                            'like {"id": "q1", "user_input": "Who wrote this?"}')
+    assert str(e.value) == (
+        f"Batch file {src} has no questions - write one JSON object per line, "
+        'like {"id": "q1", "user_input": "Who wrote this?"}'
+    )

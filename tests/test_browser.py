@@ -16,15 +16,23 @@ from pathlib import Path
 import playwright.sync_api as playwright  # a dev dependency: missing, the suite fails rather than skips
 import pytest
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 TOMAHAWK = "What is the range of a Tomahawk missile?"
@@ -32,7 +40,9 @@ UNANSWERABLE = "What is the capital of France?"
 XSS = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 60_000
 # What a refusal must not show: the bot's internal reasons and its timing.
-INTERNALS = re.compile(r"I found nothing|no passage states|gives the bot instructions|\(.*\)|\d\s*ms\b|Answered by .* in ")
+INTERNALS = re.compile(
+    r"I found nothing|no passage states|gives the bot instructions|\(.*\)|\d\s*ms\b|Answered by .* in "
+)
 READY = "() => document.querySelector('#question textarea')?.disabled === false"
 
 
@@ -44,7 +54,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(qa):
-    from bot.ui import launch
+    from bot.app.ui import launch
 
     demo = launch(qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url
@@ -90,7 +100,9 @@ def ask(page, question: str) -> None:
     page.wait_for_function(
         "n => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
         " return b.length > n && !b[b.length - 1].innerText.trim().endsWith('…')"
-        " && document.querySelector('#question textarea').value === ''; }", arg=before)
+        " && document.querySelector('#question textarea').value === ''; }",
+        arg=before,
+    )
 
 
 def last_bot(page):
@@ -125,8 +137,9 @@ def test_an_answer_carries_its_own_sources(page):
 def test_clicking_a_citation_highlights_its_card_and_passage(page):
     last_bot(page).locator("a.cite", has_text="[1]").first.click()
     card = page.locator("#sources .source[data-marker='1']")
-    page.wait_for_function("() => document.querySelector(\"#sources .source[data-marker='1']\")"
-                           "?.classList.contains('highlighted')")
+    page.wait_for_function(
+        "() => document.querySelector(\"#sources .source[data-marker='1']\")?.classList.contains('highlighted')"
+    )
     assert card.is_visible() and card.bounding_box()["y"] < DESKTOP["height"]
     # the answer the Sources panel shows is marked in the chat
     assert last_bot(page).locator(".shown-in-sources").count() == 1
@@ -156,7 +169,7 @@ def test_rating_a_message_logs_one_vote_per_answer(page, qa):
     assert mine[0]["question"] == TOMAHAWK and mine[0]["citations"][0]["paragraph"] == 10
 
     page.locator("#chat button[aria-label='Dislike']").last.click()  # a change of mind replaces the vote
-    page.wait_for_function(f"() => document.querySelector('#rated')?.innerText.includes('👎')")
+    page.wait_for_function("() => document.querySelector('#rated')?.innerText.includes('👎')")
     mine = [r for r in feedback_lines(qa) if r["answer_id"] == answer_id]
     assert len(mine) == 1 and mine[0]["rating"] == "down"
 
@@ -192,11 +205,14 @@ def test_markup_in_a_question_is_shown_as_text(page):
     assert page.dialogs == []
 
 
-@pytest.mark.parametrize("question, says", [
-    ("x" * 100_000, "the limit is 2,000"),
-    ("🙂🙂🙂", "no words"),
-    ("   ", "empty"),
-])
+@pytest.mark.parametrize(
+    "question, says",
+    [
+        ("x" * 100_000, "the limit is 2,000"),
+        ("🙂🙂🙂", "no words"),
+        ("   ", "empty"),
+    ],
+)
 def test_bad_input_gets_a_friendly_message_and_the_chat_goes_on(page, question, says):
     ask(page, question)
     message = last_bot(page).inner_text()
@@ -252,8 +268,9 @@ def test_an_exported_conversation_loads_back_and_its_citations_still_work(page, 
     assert "¶10" in first.locator(".msg-sources").inner_text()
     first.locator("a.cite", has_text="[1]").first.click()  # an older answer's citation brings its sources back
     page.wait_for_function("() => document.querySelector('#sources .sources-q')?.innerText.includes('Tomahawk')")
-    page.wait_for_function("() => document.querySelector(\"#sources .source[data-marker='1']\")"
-                           "?.classList.contains('highlighted')")
+    page.wait_for_function(
+        "() => document.querySelector(\"#sources .source[data-marker='1']\")?.classList.contains('highlighted')"
+    )
     assert page.locator("#sources .source").first.get_attribute("data-paragraph") == "10"
     page.screenshot(path=str(ARTIFACTS / "conversation-loaded.png"), full_page=True)
 
@@ -270,7 +287,9 @@ def test_evaluation_tab_shows_the_shipped_summary(page):
 def in_view(page, selector: str) -> bool:
     return page.evaluate(
         "s => { const r = document.querySelector(s).getBoundingClientRect();"
-        " return window.scrollY === 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }", selector)
+        " return window.scrollY === 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }",
+        selector,
+    )
 
 
 def test_on_a_phone_the_question_box_is_in_view(browser, app_url):

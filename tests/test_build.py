@@ -7,14 +7,14 @@ import re
 
 import numpy as np
 import pytest
-
-from bot.article import load_articles
-from bot.build import FORMAT, PREFIX, SENTENCES_KEY, pack, sentence_rows
-from bot.chunking import CHUNKER_VERSION, chunk_article
-from bot.errors import StoreError
-from bot.store import connect, open_index
-
 from conftest import CountingEmbedder  # tests/ is on sys.path (pytest's rootdir conftest)
+
+from bot.core.errors import StoreError
+from bot.store.build import FORMAT, PREFIX, SENTENCES_KEY, pack, sentence_rows
+from bot.store.chroma import connect
+from bot.store.chunking import CHUNKER_VERSION, chunk_article
+from bot.store.index import open_index
+from bot.text.article import load_articles
 
 
 def test_packed_vectors_read_back_in_half_precision():
@@ -56,7 +56,9 @@ def test_a_build_whose_sentence_vectors_are_damaged_asks_for_a_rebuild(make_sett
     (meta,) = index.chunks_col.get(ids=[chunk.id], include=["metadatas"])["metadatas"]
     packed = "AAAA" if damage == "undecodable" else pack(np.ones((len(chunk.sentences), 2)))  # rows of 2, not 384
     index.chunks_col.update(ids=[chunk.id], metadatas=[{**meta, SENTENCES_KEY: packed}])
-    with pytest.raises(StoreError, match=re.escape("lacks sentence vectors for some passages - run `python -m bot index --rebuild`")):
+    with pytest.raises(
+        StoreError, match=re.escape("lacks sentence vectors for some passages - run `python -m bot index --rebuild`")
+    ):
         open_index(settings, embedder, progress=False).sentence_vectors([chunk.id])
 
 
@@ -73,15 +75,25 @@ def test_an_index_of_the_older_two_collection_layout_is_rebuilt_and_dropped(make
         h.update(f"{a.id}={a.content_hash}\n".encode())
     old = PREFIX + h.hexdigest()[:32]
     client = connect(settings.index_dir)
-    col = client.create_collection(old, metadata={"bot_index": 1, "complete": True, "embedding_model": embedder.model_id,
-                                                  "chunker_version": CHUNKER_VERSION})
+    col = client.create_collection(
+        old,
+        metadata={
+            "bot_index": 1,
+            "complete": True,
+            "embedding_model": embedder.model_id,
+            "chunker_version": CHUNKER_VERSION,
+        },
+    )
     vecs, sentence_vecs = embedder.embed_chunks(chunks)  # even records that look reusable are not reused
     col.add(ids=[c.id for c in chunks], embeddings=vecs, metadatas=[{SENTENCES_KEY: pack(sv)} for sv in sentence_vecs])
     client.create_collection(old + "-sentences", metadata={"bot_index": 1})
     counting = CountingEmbedder(embedder)
     index = open_index(settings, counting, progress=True)
     assert PREFIX + index.fingerprint[:32] != old
-    assert "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…" in capsys.readouterr().err
+    assert (
+        "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…"
+        in capsys.readouterr().err
+    )
     assert counting.embedded == 13
     assert sorted(c.name for c in index.client.list_collections()) == [PREFIX + index.fingerprint[:32]]
     assert index.chunks_col.count() == 13 and index.chunks_col.metadata["format"] == FORMAT

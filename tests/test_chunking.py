@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.article import load_article, parse_article
-from bot.chunking import MAX_CHUNK_WORDS, chunk_article, chunk_id, split_sentences
+from bot.store.chunking import MAX_CHUNK_WORDS, chunk_article, chunk_id, split_sentences
+from bot.text.article import load_article, parse_article
 
 SEED_PATH = next((Path(__file__).resolve().parent.parent / "index" / "articles").glob("*.txt"))
 
@@ -135,7 +135,9 @@ def test_ids_do_not_depend_on_the_file_name(chunks):
 
 
 def long_article(n_sentences: int, words_per_sentence: int = 9):
-    sentences = [f"Sentence number {i} " + " ".join(["word"] * (words_per_sentence - 4)) + " here." for i in range(n_sentences)]
+    sentences = [
+        f"Sentence number {i} " + " ".join(["word"] * (words_per_sentence - 4)) + " here." for i in range(n_sentences)
+    ]
     return parse_article("A Long Story\n" + " ".join(sentences) + "\nA short closing paragraph.", "long")
 
 

@@ -17,8 +17,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLES = ROOT / "index" / "articles"
 RANGE = "What is the range of a Tomahawk missile?"
-ANSWER_KEYS = {"id", "user_input", "search_query", "response", "abstained", "citations", "retrieved_contexts",
-               "retrieved_context_ids", "retrieval_scores", "backend", "notice", "latency_ms", "confidence"}
+ANSWER_KEYS = {
+    "id",
+    "user_input",
+    "search_query",
+    "response",
+    "abstained",
+    "citations",
+    "retrieved_contexts",
+    "retrieved_context_ids",
+    "retrieval_scores",
+    "backend",
+    "notice",
+    "latency_ms",
+    "confidence",
+}
 
 
 @pytest.fixture
@@ -28,12 +41,25 @@ def index_dir(qa, session_dir):
 
 
 def bot(*args, index_dir: Path | None = None, timeout: float = 180, **env) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "BOT_ARTICLES_DIR": str(SEED_ARTICLES), "HF_HUB_OFFLINE": "1",
-               "ANONYMIZED_TELEMETRY": "False", "PYTHONIOENCODING": "utf-8", **env}
+    environ = {
+        **os.environ,
+        "BOT_ARTICLES_DIR": str(SEED_ARTICLES),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "PYTHONIOENCODING": "utf-8",
+        **env,
+    }
     if index_dir is not None:
         environ["BOT_INDEX_DIR"] = str(index_dir)
-    result = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=environ, capture_output=True,
-                            text=True, encoding="utf-8", timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -54,7 +80,7 @@ def test_ask_prints_the_answer_and_its_sources(index_dir):
     assert "995 miles" in lines[0] and "[1]" in lines[0]
     assert "Sources:" in lines
     assert any(x.startswith("[1] ¶10 ") for x in lines)
-    assert any("The Tomahawk missile, with a range of around 995 miles" in x for x in lines[lines.index("Sources:"):])
+    assert any("The Tomahawk missile, with a range of around 995 miles" in x for x in lines[lines.index("Sources:") :])
     assert "Index:" not in r.stderr  # the session index was current: nothing rebuilt
 
 
@@ -82,9 +108,16 @@ BATCH_LINES = [
     json.dumps({"id": "empty", "user_input": "   "}),
     "",
     json.dumps({"id": "alias", "question": "Who wrote this?"}),
-    json.dumps({"id": "follow", "user_input": "What is its range?", "history": [
-        {"role": "user", "content": "What is a Tomahawk missile?"},
-        {"role": "assistant", "content": "Tomahawk missiles are long-range weapons. [1]"}]}),
+    json.dumps(
+        {
+            "id": "follow",
+            "user_input": "What is its range?",
+            "history": [
+                {"role": "user", "content": "What is a Tomahawk missile?"},
+                {"role": "assistant", "content": "Tomahawk missiles are long-range weapons. [1]"},
+            ],
+        }
+    ),
     json.dumps({"id": "refuse", "user_input": "What is the capital of France?"}),
     "[1, 2]",
     json.dumps({"user_input": "How many ERAMs did the US approve?"}),
@@ -100,8 +133,18 @@ def test_batch_answers_good_lines_and_names_bad_ones(index_dir, tmp_path):
     assert r.returncode == 1  # some lines failed
     assert r.stdout == ""  # everything went to --out
     records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    assert [x["id"] for x in records] == ["good", "line2", "no-question", "empty", "alias", "follow", "refuse",
-                                          "line9", "line10", "bad-history"]  # the blank line 5 is skipped
+    assert [x["id"] for x in records] == [
+        "good",
+        "line2",
+        "no-question",
+        "empty",
+        "alias",
+        "follow",
+        "refuse",
+        "line9",
+        "line10",
+        "bad-history",
+    ]  # the blank line 5 is skipped
     by_id = {x["id"]: x for x in records}
     errors = {x["id"]: (x["line"], x["error"]) for x in records if "error" in x}
     assert errors == {
@@ -127,8 +170,10 @@ def test_batch_answers_good_lines_and_names_bad_ones(index_dir, tmp_path):
 @pytest.mark.slow
 def test_batch_to_stdout_exits_0_when_every_line_is_answered(index_dir, tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text(json.dumps({"id": 1, "user_input": RANGE}) + "\n" + json.dumps({"id": 2, "question": "Who wrote this?"}),
-                   encoding="utf-8")
+    src.write_text(
+        json.dumps({"id": 1, "user_input": RANGE}) + "\n" + json.dumps({"id": 2, "question": "Who wrote this?"}),
+        encoding="utf-8",
+    )
     r = bot("ask", "--batch", str(src), index_dir=index_dir)
     assert r.returncode == 0, r.stderr
     records = [json.loads(x) for x in r.stdout.splitlines()]
@@ -151,12 +196,21 @@ def test_index_reports_ready_without_rebuilding(index_dir):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["ask"], 'error: No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`'),
+        (
+            ["ask"],
+            'error: No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`',
+        ),
         (["ask", ""], "error: The question is empty - type a question about the article"),
         (["ask", RANGE, "--batch", "in.jsonl"], "error: Give either a question or --batch FILE, not both"),
         (["ask", RANGE, "--out", "out.jsonl"], "error: --out goes with --batch - add --batch IN.jsonl, or drop --out"),
-        (["ask", "--batch", "no/such/file.jsonl"], "error: Batch file no/such/file.jsonl does not exist - pass a JSON-lines file such as questions.jsonl"),
-        (["ask", "--batch", "tests"], "error: Cannot read batch file tests (Is a directory) - pass a readable JSON-lines file"),
+        (
+            ["ask", "--batch", "no/such/file.jsonl"],
+            "error: Batch file no/such/file.jsonl does not exist - pass a JSON-lines file such as questions.jsonl",
+        ),
+        (
+            ["ask", "--batch", "tests"],
+            "error: Cannot read batch file tests (Is a directory) - pass a readable JSON-lines file",
+        ),
         (["ask", "--bogus"], "error: unrecognized arguments: --bogus - see `python -m bot ask --help`"),
         (["frobnicate"], "error: argument command: invalid choice: 'frobnicate' (choose from "),
     ],
@@ -178,7 +232,8 @@ def test_an_unwritable_out_path(tmp_path):
     r = bot("ask", "--batch", str(src), "--out", str(out), index_dir=tmp_path / "chroma")
     assert r.returncode == 2
     assert error_lines(r.stderr) == [
-        f"error: Cannot write {out} (No such file or directory) - check that its folder exists and is writable"]
+        f"error: Cannot write {out} (No such file or directory) - check that its folder exists and is writable"
+    ]
 
 
 def test_a_missing_articles_folder(tmp_path):
@@ -217,20 +272,28 @@ def test_bad_settings(tmp_path):
     "args, message",
     [
         (["ask", " \t "], "error: The question is empty - type a question about the article"),
-        (["ask", "x" * 2001], "error: The question is 2,001 characters long; the limit is 2,000 - shorten it to the question itself"),
+        (
+            ["ask", "x" * 2001],
+            "error: The question is 2,001 characters long; the limit is 2,000 - shorten it to the question itself",
+        ),
         (["ask", "why\x07"], "error: The question contains control characters (U+0007) - remove them and ask again"),
         (["ask", "🚀?"], "error: The question has no words in it - ask about the article in words"),
-        (["ask", "--out", "o.jsonl"],
-         'error: No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`'),
+        (
+            ["ask", "--out", "o.jsonl"],
+            'error: No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`',
+        ),
         ([], "error: the following arguments are required: command - see `python -m bot --help`"),
         (["ask", "--article"], "error: argument --article: expected one argument - see `python -m bot ask --help`"),
         (["index", "--fast"], "error: unrecognized arguments: --fast - see `python -m bot index --help`"),
         (["ask", "Why?", "now"], "error: unrecognized arguments: now - see `python -m bot ask --help`"),
-        (["bench", "--repeat", "x"], "error: argument --repeat: invalid int value: 'x' - see `python -m bot bench --help`"),
+        (
+            ["bench", "--repeat", "x"],
+            "error: argument --repeat: invalid int value: 'x' - see `python -m bot bench --help`",
+        ),
     ],
 )
 def test_main_usage_errors(capsys, args, message):
-    from bot.cli import main
+    from bot.app.cli import main
 
     try:
         code = main(args)
@@ -246,21 +309,34 @@ def test_main_usage_errors(capsys, args, message):
     "env, message",
     [
         ({"BOT_TOP_K": "0"}, "error: BOT_TOP_K=0 is out of range - set it to a number from 1 to 50"),
-        ({"BOT_LLM": "gpt5"}, "error: BOT_LLM='gpt5' is not a backend - use one of: extractive, openai, huggingface, llamacpp"),
-        ({"BOT_LLM": "openai", "BOT_LLM_BASE_URL": "localhost:8080"},
-         "error: BOT_LLM_BASE_URL='localhost:8080' is not an http(s) URL - set it like http://127.0.0.1:8080/v1"),
-        ({"BOT_LLM": "openai", "BOT_LLM_BASE_URL": "http://[::1"},
-         "error: BOT_LLM_BASE_URL='http://[::1' is not an http(s) URL - set it like http://127.0.0.1:8080/v1"),
-        ({"BOT_CHROMA_URL": "http://127.0.0.1:99999"},
-         "error: BOT_CHROMA_URL='http://127.0.0.1:99999' is not an http(s) URL - set it like http://127.0.0.1:8000"),
-        ({"BOT_CHROMA_URL": "127.0.0.1:8000"},
-         "error: BOT_CHROMA_URL='127.0.0.1:8000' is not an http(s) URL - set it like http://127.0.0.1:8000"),
-        ({"BOT_LLM_TIMEOUT_S": "soon"},
-         "error: BOT_LLM_TIMEOUT_S='soon' is not a number - set it to a number from 0.1 to 600.0"),
+        (
+            {"BOT_LLM": "gpt5"},
+            "error: BOT_LLM='gpt5' is not a backend - use one of: extractive, openai, huggingface, llamacpp",
+        ),
+        (
+            {"BOT_LLM": "openai", "BOT_LLM_BASE_URL": "localhost:8080"},
+            "error: BOT_LLM_BASE_URL='localhost:8080' is not an http(s) URL - set it like http://127.0.0.1:8080/v1",
+        ),
+        (
+            {"BOT_LLM": "openai", "BOT_LLM_BASE_URL": "http://[::1"},
+            "error: BOT_LLM_BASE_URL='http://[::1' is not an http(s) URL - set it like http://127.0.0.1:8080/v1",
+        ),
+        (
+            {"BOT_CHROMA_URL": "http://127.0.0.1:99999"},
+            "error: BOT_CHROMA_URL='http://127.0.0.1:99999' is not an http(s) URL - set it like http://127.0.0.1:8000",
+        ),
+        (
+            {"BOT_CHROMA_URL": "127.0.0.1:8000"},
+            "error: BOT_CHROMA_URL='127.0.0.1:8000' is not an http(s) URL - set it like http://127.0.0.1:8000",
+        ),
+        (
+            {"BOT_LLM_TIMEOUT_S": "soon"},
+            "error: BOT_LLM_TIMEOUT_S='soon' is not a number - set it to a number from 0.1 to 600.0",
+        ),
     ],
 )
 def test_main_bad_settings(capsys, monkeypatch, env, message):
-    from bot.cli import main
+    from bot.app.cli import main
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)

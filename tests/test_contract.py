@@ -7,21 +7,47 @@ import json
 import pytest
 
 import bot
-from bot.answer import Answer, Citation
-from bot.citations import markers_in
-from bot.errors import QuestionError
+from bot.answering.citations import markers_in
+from bot.core.answer import Answer, Citation
+from bot.core.errors import QuestionError
 
 # The keys the design names, plus `confidence` (the score the abstention threshold is applied to).
-ANSWER_KEYS = {"id", "user_input", "search_query", "response", "abstained", "citations", "retrieved_contexts",
-               "retrieved_context_ids", "retrieval_scores", "backend", "notice", "latency_ms", "confidence"}
+ANSWER_KEYS = {
+    "id",
+    "user_input",
+    "search_query",
+    "response",
+    "abstained",
+    "citations",
+    "retrieved_contexts",
+    "retrieved_context_ids",
+    "retrieval_scores",
+    "backend",
+    "notice",
+    "latency_ms",
+    "confidence",
+}
 # The design's citation keys, plus `quote_span` (where the quote sits in `text`, for highlighting)
 # and `published` (the date of the cited article, which several articles make necessary).
-CITATION_KEYS = {"marker", "chunk_id", "article_id", "article_title", "paragraph", "quote", "text", "score", "quote_span",
-                 "published"}
+CITATION_KEYS = {
+    "marker",
+    "chunk_id",
+    "article_id",
+    "article_title",
+    "paragraph",
+    "quote",
+    "text",
+    "score",
+    "quote_span",
+    "published",
+}
 
 RANGE = "What is the range of a Tomahawk missile?"
-UNANSWERABLE = ["What is the capital of France?", "What did Macron say about the summit?",
-                "How much does a Tomahawk missile cost?"]
+UNANSWERABLE = [
+    "What is the capital of France?",
+    "What did Macron say about the summit?",
+    "How much does a Tomahawk missile cost?",
+]
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +131,11 @@ def test_a_cited_answer(cited, qa):
         assert c.paragraph == chunk.paragraph and c.article_id == chunk.article_id
         assert c.article_title == index.articles[c.article_id].title
         assert c.chunk_id in cited.retrieved_context_ids
-    assert sorted(set(markers_in(cited.response))) == [c.marker for c in cited.citations] == list(
-        range(1, len(cited.citations) + 1))
+    assert (
+        sorted(set(markers_in(cited.response)))
+        == [c.marker for c in cited.citations]
+        == list(range(1, len(cited.citations) + 1))
+    )
     assert cited.citations[0].paragraph == 10
     assert "995 miles" in cited.citations[0].quote and "995 miles" in cited.response
     assert len(cited.response.split()) <= 70
@@ -137,7 +166,9 @@ def test_metadata_questions_are_answered_from_paragraph_zero(qa, question, fact)
     assert answer.to_dict()["citations"][0]["paragraph"] == 0
 
 
-@pytest.mark.parametrize("question", ["When was it published?", "When was this story last updated?", "Where is it datelined?"])
+@pytest.mark.parametrize(
+    "question", ["When was it published?", "When was this story last updated?", "Where is it datelined?"]
+)
 def test_a_metadata_answer_quotes_only_the_fact_asked_for(qa, question):
     # "It was published on …" speaks of the article: it needs no sentence before it.
     answer = qa.ask(question)
@@ -147,8 +178,10 @@ def test_a_metadata_answer_quotes_only_the_fact_asked_for(qa, question):
 
 
 def test_a_follow_up_reports_the_query_it_searched(qa):
-    history = [{"role": "user", "content": "What is a Tomahawk missile?"},
-               {"role": "assistant", "content": "Tomahawk missiles are long-range weapons. [1]"}]
+    history = [
+        {"role": "user", "content": "What is a Tomahawk missile?"},
+        {"role": "assistant", "content": "Tomahawk missiles are long-range weapons. [1]"},
+    ]
     answer = qa.ask("What is its range?", history)
     assert answer.user_input == "What is its range?"
     assert answer.search_query == "What is Tomahawk's range?"
@@ -159,11 +192,18 @@ def test_a_follow_up_reports_the_query_it_searched(qa):
     "history, message",
     [
         ("not a list", 'history must be a list of {"role": "user"|"assistant", "content": "..."} turns'),
-        ([{"role": "system", "content": "x"}],
-         'history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn'),
-        ([{"role": "user", "content": "ok"}, {"role": "assistant"}],
-         'history turn 2 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn'),
-        ([["user", "hi"]], 'history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn'),
+        (
+            [{"role": "system", "content": "x"}],
+            'history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn',
+        ),
+        (
+            [{"role": "user", "content": "ok"}, {"role": "assistant"}],
+            'history turn 2 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn',
+        ),
+        (
+            [["user", "hi"]],
+            'history turn 1 must be {"role": "user"|"assistant", "content": "..."} - fix or drop that turn',
+        ),
     ],
 )
 def test_bad_history(qa, history, message):
@@ -178,7 +218,7 @@ def test_bad_questions_are_refused_before_any_search(qa):
 
 
 def test_bot_ask_is_the_public_entry(qa, monkeypatch):
-    monkeypatch.setattr("bot.qa._default", qa)  # the session pipeline, not a second model load
+    monkeypatch.setattr("bot.answering.pipeline._default", qa)  # the session pipeline, not a second model load
     answer = bot.ask(RANGE)
     assert isinstance(answer, bot.Answer)
     assert answer.citations[0].paragraph == 10

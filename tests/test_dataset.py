@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.dataset import load_dataset, parse_example
+from bot.evaluation.dataset import load_dataset, parse_example
 
 GOOD = {"id": "g", "user_input": "Where is Zelenskyy meeting Trump?", "reference": "At the White House"}
 
@@ -38,11 +38,18 @@ def test_a_malformed_field_is_reported_with_its_line(tmp_path, changes, message)
 
 
 def test_older_field_names_are_read_as_the_ragas_ones():
-    ex = parse_example({"question": "Who wrote it?", "ground_truth": "Abhishek Tiwari", "contexts": ["By Abhishek Tiwari"]}, 3)
+    ex = parse_example(
+        {"question": "Who wrote it?", "ground_truth": "Abhishek Tiwari", "contexts": ["By Abhishek Tiwari"]}, 3
+    )
     assert (ex.id, ex.user_input, ex.reference, ex.answerable) == ("line3", "Who wrote it?", "Abhishek Tiwari", True)
     assert ex.reference_contexts == ("By Abhishek Tiwari",)
     # The ragas name wins over an older one; "answer" (an older name for the bot's response) is no reference.
-    assert parse_example({"user_input": "Who?", "question": "Other?", "reference": "Her", "ground_truth": "Him"}, 1).reference == "Her"
+    assert (
+        parse_example(
+            {"user_input": "Who?", "question": "Other?", "reference": "Her", "ground_truth": "Him"}, 1
+        ).reference
+        == "Her"
+    )
     with pytest.raises(ValueError, match='neither a "reference"'):
         parse_example({"question": "Who?", "answer": "a response, not the gold answer"}, 1)
 

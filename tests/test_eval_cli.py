@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-
-from bot import cli
-from bot.report import PLOTS, latest_report
 from conftest import EVAL_DIR, SEED_ARTICLES
+
+from bot.app import cli
+from bot.evaluation.report import PLOTS, latest_report
 
 PICK = ["q001", "q003", "q005"]  # answerable, with gold spans
 
@@ -27,7 +27,9 @@ def dataset(tmp_path_factory):
     follow_up = next(o for o in lines.values() if o["history"] and o["answerable"])
     unanswerable = [o for o in lines.values() if not o["answerable"]][:2]
     old_names = {"question": lines["q002"]["user_input"], "ground_truth": lines["q002"]["reference"], "id": "old"}
-    rows = [json.dumps(lines[i]) for i in PICK[:2]] + ["{not json"] + [json.dumps(lines[PICK[2]]), json.dumps(follow_up)]
+    rows = (
+        [json.dumps(lines[i]) for i in PICK[:2]] + ["{not json"] + [json.dumps(lines[PICK[2]]), json.dumps(follow_up)]
+    )
     too_long = {"id": "long", "user_input": "Why? " * 500, "answerable": False}  # the bot rejects it: an error record
     rows += [json.dumps(o) for o in unanswerable] + [json.dumps(old_names), json.dumps(too_long)]
     path = tmp_path_factory.mktemp("eval") / "small.jsonl"
@@ -41,10 +43,21 @@ def first_run(dataset, tmp_path_factory, session_dir):
     Module-scoped, so it sets the test environment itself (the autouse fixture is per test)."""
     cwd = tmp_path_factory.mktemp("cwd")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_") and k not in ("OPENAI_API_KEY", "HF_TOKEN")}
-    env |= {"BOT_ARTICLES_DIR": str(SEED_ARTICLES), "BOT_INDEX_DIR": str(session_dir / "chroma"),
-            "BOT_FEEDBACK_PATH": str(session_dir / "feedback.jsonl"), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.run([sys.executable, "-m", "bot", "eval", str(dataset)], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=600)
+    env |= {
+        "BOT_ARTICLES_DIR": str(SEED_ARTICLES),
+        "BOT_INDEX_DIR": str(session_dir / "chroma"),
+        "BOT_FEEDBACK_PATH": str(session_dir / "feedback.jsonl"),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "eval", str(dataset)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     runs = sorted((cwd / "eval-runs").iterdir()) if (cwd / "eval-runs").exists() else []
     return proc, runs, cwd
 
@@ -52,7 +65,7 @@ def first_run(dataset, tmp_path_factory, session_dir):
 @pytest.fixture
 def in_process(qa, monkeypatch):
     """Runs the CLI in this process over the session's pipeline (no second model load)."""
-    monkeypatch.setattr("bot.qa.ArticleQA", lambda *a, **k: qa)
+    monkeypatch.setattr("bot.app.eval_command.ArticleQA", lambda *a, **k: qa)
     return cli.main
 
 
@@ -66,7 +79,15 @@ def test_eval_writes_parseable_outputs_into_a_new_run_folder(first_run, dataset)
     lines = dataset.read_text().splitlines()
     assert [r["id"] for r in records] == [json.loads(line)["id"] for n, line in enumerate(lines, 1) if n != 3]
     for r in records[:-1]:
-        assert {"user_input", "response", "abstained", "citations", "retrieved_contexts", "reference", "scores"} <= r.keys()
+        assert {
+            "user_input",
+            "response",
+            "abstained",
+            "citations",
+            "retrieved_contexts",
+            "reference",
+            "scores",
+        } <= r.keys()
     summary = _no_nan((run / "summary.json").read_text())
     assert summary["dataset"]["sha256"] == hashlib.sha256(dataset.read_bytes()).hexdigest()
     assert summary["dataset"]["questions"] == 8 and summary["dataset"]["unanswerable"] == 3
@@ -92,7 +113,9 @@ def test_a_malformed_line_is_reported_with_its_number_and_the_rest_still_run(fir
     proc, runs, _ = first_run
     assert "line 3 is not valid JSON" in proc.stderr
     summary = json.loads((runs[0] / "summary.json").read_text())
-    assert summary["skipped"]["dataset_lines"] == {"3": "line 3 is not valid JSON (Expecting property name enclosed in double quotes) - skipped"}
+    assert summary["skipped"]["dataset_lines"] == {
+        "3": "line 3 is not valid JSON (Expecting property name enclosed in double quotes) - skipped"
+    }
     assert len((runs[0] / "results.jsonl").read_text().splitlines()) == 8
 
 
@@ -121,8 +144,23 @@ def test_latest_report_without_runs_is_none(tmp_path):
 @pytest.mark.slow
 def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, dataset, tmp_path, capsys):
     baseline = first_run[1][0] / "summary.json"
-    code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--no-plots", "--fail-under",
-                       "answer_rate=0.5,hit@5=0.5", "--max-p95-ms", "60000", "--baseline", str(baseline), "--max-drop", "0.02"])
+    code = in_process(
+        [
+            "eval",
+            str(dataset),
+            "--out",
+            str(tmp_path / "run"),
+            "--no-plots",
+            "--fail-under",
+            "answer_rate=0.5,hit@5=0.5",
+            "--max-p95-ms",
+            "60000",
+            "--baseline",
+            str(baseline),
+            "--max-drop",
+            "0.02",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "| hit@5 | 1.000 | 1.000 | +0.000 |" in out.out
@@ -132,8 +170,19 @@ def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, datas
 
 @pytest.mark.slow
 def test_missed_gates_exit_1_naming_each_miss(in_process, dataset, tmp_path, capsys):
-    code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--no-plots",
-                       "--fail-under", "exact_match=0.9,answer_rate=0.5", "--max-p95-ms", "0.001"])
+    code = in_process(
+        [
+            "eval",
+            str(dataset),
+            "--out",
+            str(tmp_path / "run"),
+            "--no-plots",
+            "--fail-under",
+            "exact_match=0.9,answer_rate=0.5",
+            "--max-p95-ms",
+            "0.001",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "FAIL: exact_match = 0.0000 is under 0.9" in err and "FAIL: total p95 latency" in err
@@ -146,23 +195,37 @@ def test_a_drop_beyond_max_drop_fails_against_the_baseline(in_process, first_run
     baseline["metrics"]["hit@5"]["value"] = baseline["metrics"]["hit@5"]["value"] + 0.5
     path = tmp_path / "old.json"
     path.write_text(json.dumps(baseline))
-    code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--no-plots",
-                       "--baseline", str(path), "--max-drop", "0.02"])
+    code = in_process(
+        [
+            "eval",
+            str(dataset),
+            "--out",
+            str(tmp_path / "run"),
+            "--no-plots",
+            "--baseline",
+            str(path),
+            "--max-drop",
+            "0.02",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 1
     assert "| hit@5 | 1.500 | 1.000 | -0.500 **regression** |" in out.out
     assert "FAIL: hit@5 moved -0.5000 from the baseline's 1.5000 (allowed: 0.02)" in out.err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--fail-under", "recall@50=0.9"], "unknown metric 'recall@50' - use one of: hit@1, hit@3"),
-    (["--fail-under", "false_refusal_rate=0.1"], "(lower is better: gate answer_rate instead)"),
-    (["--fail-under", "recall@5"], "is not name=value"),
-    (["--fail-under", "recall@5=high"], "is not a number"),
-    (["--fail-under", "recall@5=1.5"], "is out of range"),
-    (["--max-drop", "0.02"], "--max-drop needs --baseline"),
-    (["--baseline", "missing/summary.json"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--fail-under", "recall@50=0.9"], "unknown metric 'recall@50' - use one of: hit@1, hit@3"),
+        (["--fail-under", "false_refusal_rate=0.1"], "(lower is better: gate answer_rate instead)"),
+        (["--fail-under", "recall@5"], "is not name=value"),
+        (["--fail-under", "recall@5=high"], "is not a number"),
+        (["--fail-under", "recall@5=1.5"], "is out of range"),
+        (["--max-drop", "0.02"], "--max-drop needs --baseline"),
+        (["--baseline", "missing/summary.json"], "does not exist"),
+    ],
+)
 def test_usage_errors_exit_2_before_running(argv, message, dataset, tmp_path, capsys):
     code = cli.main(["eval", str(dataset), "--out", str(tmp_path / "run"), *argv])
     err = capsys.readouterr().err
@@ -170,9 +233,19 @@ def test_usage_errors_exit_2_before_running(argv, message, dataset, tmp_path, ca
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("content", ["", "{not json", '{"metrics": 3}', '{"metrics": {"f1": 0.5}}',
-                                     '{"metrics": {"f1": {"value": "high"}}}', '{"metrics": {}}',
-                                     '{"metrics": {"f1": {"value": NaN}}}', '{"metrics": {"speed": {"value": 1}}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "{not json",
+        '{"metrics": 3}',
+        '{"metrics": {"f1": 0.5}}',
+        '{"metrics": {"f1": {"value": "high"}}}',
+        '{"metrics": {}}',
+        '{"metrics": {"f1": {"value": NaN}}}',
+        '{"metrics": {"speed": {"value": 1}}}',
+    ],
+)
 def test_a_baseline_that_is_not_a_summary_is_a_usage_error(content, dataset, tmp_path, capsys):
     path = tmp_path / "summary.json"
     path.write_text(content)
@@ -182,8 +255,9 @@ def test_a_baseline_that_is_not_a_summary_is_a_usage_error(content, dataset, tmp
 
 def test_a_baseline_that_is_a_folder_is_a_usage_error(dataset, tmp_path, capsys):
     assert cli.main(["eval", str(dataset), "--baseline", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == (f"error: Cannot read baseline {tmp_path} (Is a directory) - pass the "
-                                       "summary.json of an earlier run\n")
+    assert capsys.readouterr().err == (
+        f"error: Cannot read baseline {tmp_path} (Is a directory) - pass the summary.json of an earlier run\n"
+    )
 
 
 @pytest.mark.parametrize("flag, value", [("--max-p95-ms", "nan"), ("--max-p95-ms", "-1"), ("--max-drop", "inf")])
@@ -191,8 +265,9 @@ def test_a_limit_that_would_let_every_run_pass_is_refused(flag, value, dataset, 
     with pytest.raises(SystemExit) as e:
         cli.main(["eval", str(dataset), flag, value])
     assert e.value.code == 2
-    assert capsys.readouterr().err == (f"error: argument {flag}: {value!r} must be a finite number, 0 or more - "
-                                       "see `python -m bot eval --help`\n")
+    assert capsys.readouterr().err == (
+        f"error: argument {flag}: {value!r} must be a finite number, 0 or more - see `python -m bot eval --help`\n"
+    )
 
 
 @pytest.mark.slow
@@ -201,8 +276,9 @@ def test_without_matplotlib_the_run_goes_on_without_plots(in_process, dataset, t
     code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--fail-under", "answer_rate=0.5"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert ("Plots skipped: matplotlib is not installed - pip install -e '.[eval]' for them "
-            "(or pass --no-plots)") in err
+    assert (
+        "Plots skipped: matplotlib is not installed - pip install -e '.[eval]' for them (or pass --no-plots)"
+    ) in err
     assert (tmp_path / "run" / "summary.json").exists() and not list((tmp_path / "run").glob("*.png"))
 
 
@@ -211,7 +287,9 @@ def test_a_dataset_without_usable_lines_is_a_usage_error(tmp_path, capsys):
     path.write_text('{"id": "x"}\n[1]\n')
     assert cli.main(["eval", str(path), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert 'line 1 has no "user_input"' in err and "line 2 is not a JSON object" in err and "has no usable question" in err
+    assert (
+        'line 1 has no "user_input"' in err and "line 2 is not a JSON object" in err and "has no usable question" in err
+    )
 
 
 RAGAS_VENV = EVAL_DIR.parent.parent / ".venv-ragas"
@@ -228,9 +306,13 @@ print(json.dumps([ragas.__version__, [s.model_dump() for s in data]]))
 @pytest.mark.slow
 def test_results_load_in_ragas_unchanged(first_run):
     if not (RAGAS_VENV / ".installed").exists():  # the stamp: a venv whose install failed has none
-        pytest.skip("ragas is not set up - run `make setup-ragas` (a venv of its own, pinned in tests/ragas-requirements.txt)")
+        pytest.skip(
+            "ragas is not set up - run `make setup-ragas` (a venv of its own, pinned in tests/ragas-requirements.txt)"
+        )
     path = first_run[1][0] / "results.jsonl"
-    done = subprocess.run([str(RAGAS_VENV / "bin" / "python"), "-c", RAGAS_LOAD, str(path)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(RAGAS_VENV / "bin" / "python"), "-c", RAGAS_LOAD, str(path)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     version, samples = json.loads(done.stdout.strip().splitlines()[-1])
     records = [json.loads(line) for line in path.read_text().splitlines()]

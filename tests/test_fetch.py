@@ -8,11 +8,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from bot.article import load_articles
-from bot.ingest import FetchOptions, add
-
 from test_ingest import MARKDOWN, NEWS_PAGE  # tests/ is on sys.path (pytest's rootdir conftest)
+
+from bot.ingest.sources import FetchOptions, add
+from bot.text.article import load_articles
 
 
 class _Site(BaseHTTPRequestHandler):
@@ -60,8 +59,10 @@ def site():
 def test_loopback_urls_are_refused_unless_allowed_by_configuration(site, tmp_path):
     (out,) = add([f"{site}/news/harbour-bridge.html"], tmp_path / "articles", FetchOptions.from_env())
     assert out.status == "refused"
-    assert out.detail == ("127.0.0.1 is a private or loopback address (127.0.0.1) - only public sites can be fetched "
-                          "(set BOT_ALLOW_PRIVATE_URLS=1 to allow local ones)")
+    assert out.detail == (
+        "127.0.0.1 is a private or loopback address (127.0.0.1) - only public sites can be fetched "
+        "(set BOT_ALLOW_PRIVATE_URLS=1 to allow local ones)"
+    )
     assert _Site.hits == []  # refused before any request was sent
 
 
@@ -75,24 +76,32 @@ def test_urls_are_fetched_when_allowed(site, tmp_path, monkeypatch):
     monkeypatch.setenv("BOT_ALLOW_PRIVATE_URLS", "1")
     out = add([f"{site}/news/harbour-bridge.html", f"{site}/library.md", f"{site}/moved"], tmp_path / "articles")
     assert [(o.status, o.article_id) for o in out] == [
-        ("added", "harbour-bridge"), ("added", "library"), ("unchanged", "harbour-bridge")]
+        ("added", "harbour-bridge"),
+        ("added", "library"),
+        ("unchanged", "harbour-bridge"),
+    ]
     assert load_articles(tmp_path / "articles")[0].author == "Maria Lindqvist"
 
 
-@pytest.mark.parametrize("path, message", [
-    ("/missing.html", "the server answered 404 Not Found"),
-    ("/logo.png", "it is image/png, not an article page (HTML, text or Markdown)"),
-    ("/huge.html", "the page is 2.0 MB, over the 1.0 MB limit"),
-    ("/to-file", "it redirects to file:///etc/passwd, which is not an http(s) URL"),
-    ("/slow.html", "no answer within 1 s"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/missing.html", "the server answered 404 Not Found"),
+        ("/logo.png", "it is image/png, not an article page (HTML, text or Markdown)"),
+        ("/huge.html", "the page is 2.0 MB, over the 1.0 MB limit"),
+        ("/to-file", "it redirects to file:///etc/passwd, which is not an http(s) URL"),
+        ("/slow.html", "no answer within 1 s"),
+    ],
+)
 def test_bad_urls_are_refused(site, path, message, tmp_path):
     options = FetchOptions(timeout_s=1, max_bytes=1_000_000, allow_private=True)
     (out,) = add([site + path], tmp_path / "articles", options)
     assert (out.status, out.detail) == ("refused", message)
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/a.html", "file:///etc/passwd", "javascript:alert(1)", "mailto:a@b.org"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/a.html", "file:///etc/passwd", "javascript:alert(1)", "mailto:a@b.org"]
+)
 def test_only_http_urls(url, tmp_path):
     (out,) = add([url], tmp_path / "articles")
     assert (out.status, out.detail) == ("refused", "only http:// and https:// URLs can be fetched")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.article import load_articles
-from bot.cli import main
-from bot.ingest import add, remove, slug, url_id
+from bot.app.cli import main
+from bot.ingest.sources import add, remove, slug, url_id
+from bot.text.article import load_articles
 
 SEED = next((Path(__file__).resolve().parent.parent / "index" / "articles").glob("*.txt"))
 
@@ -92,7 +92,11 @@ def test_markdown_front_matter_gives_the_metadata_and_markup_is_dropped(sources,
     add([str(sources / "library.md")], tmp_path / "articles")
     (article,) = load_articles(tmp_path / "articles")
     assert (article.id, article.title, article.author, article.published) == (
-        "library", "Library Extends Opening Hours", "Priya Raman", "14 September 2025")
+        "library",
+        "Library Extends Opening Hours",
+        "Priya Raman",
+        "14 September 2025",
+    )
     assert "until 10 pm on weekdays" in article.text
     assert "**" not in article.text and "](" not in article.text and "\n- " not in article.text
     assert article.text.count("Library Extends Opening Hours") == 1  # the H1 is the title, not a paragraph
@@ -108,9 +112,11 @@ def test_markdown_without_front_matter_takes_its_title_from_the_first_heading(tm
 
 
 def test_an_html_page_in_the_charset_it_declares_is_decoded(tmp_path):
-    page = ("<html><head><meta charset='iso-8859-1'><title>Caf\u00e9 Closes</title></head><body><article>"
-            "<h1>Caf\u00e9 Closes</h1><p>The caf\u00e9 in the old town closed on Monday after forty years, its owner "
-            "said.</p><p>Regulars gathered outside the caf\u00e9 to say goodbye.</p></article></body></html>")
+    page = (
+        "<html><head><meta charset='iso-8859-1'><title>Caf\u00e9 Closes</title></head><body><article>"
+        "<h1>Caf\u00e9 Closes</h1><p>The caf\u00e9 in the old town closed on Monday after forty years, its owner "
+        "said.</p><p>Regulars gathered outside the caf\u00e9 to say goodbye.</p></article></body></html>"
+    )
     (tmp_path / "cafe.html").write_bytes(page.encode("latin-1"))
     add([str(tmp_path / "cafe.html")], tmp_path / "articles")
     (article,) = load_articles(tmp_path / "articles")
@@ -127,13 +133,18 @@ def test_the_seed_text_is_kept_as_written_so_its_chunk_ids_do_not_change(sources
 
 BAD = {
     "binary.txt": (bytes(range(256)) * 20, "it is binary data, not text"),
-    "scan.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "it is a PDF; only .txt, .md and .html articles can be added"),
+    "scan.pdf": (
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+        "it is a PDF; only .txt, .md and .html articles can be added",
+    ),
     "photo.html": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "it is a PNG image, not text"),
     "empty.txt": (b"", "the file is empty - put the article's text in it"),
     "blank.md": (b"  \n\n \t\n", "the file is empty - put the article's text in it"),
     "huge.txt": (b"word " * (1_100_000), "5.5 MB is too large for one article (limit 5 MB)"),
-    "latin1.txt": ("Caf\u00e9 owners protest.\n\nThe caf\u00e9s closed early.".encode("latin-1"),
-                   "not UTF-8 text (byte 3 is 0xe9; unknown encoding) - save it as UTF-8 and add it again"),
+    "latin1.txt": (
+        "Caf\u00e9 owners protest.\n\nThe caf\u00e9s closed early.".encode("latin-1"),
+        "not UTF-8 text (byte 3 is 0xe9; unknown encoding) - save it as UTF-8 and add it again",
+    ),
     "notes.docx": (b"just some words", "only .txt, .md and .html articles can be added"),
     "untitled.md": (b"Some text without any heading at all.\n", "it has no title - start it with a '# Title' line"),
     "menu.html": (b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "no article text found in the page"),
@@ -144,7 +155,9 @@ BAD = {
 def test_a_bad_file_is_refused_with_a_clear_line_and_the_good_ones_are_still_added(name, sources, tmp_path):
     data, message = BAD[name]
     (sources / name).write_bytes(data)
-    out = add([str(sources / "library.md"), str(sources / name), str(sources / "harbour-bridge.html")], tmp_path / "articles")
+    out = add(
+        [str(sources / "library.md"), str(sources / name), str(sources / "harbour-bridge.html")], tmp_path / "articles"
+    )
     assert [o.status for o in out] == ["added", "refused", "added"]
     assert out[1].line.startswith(f"refused   {sources / name}: ")
     assert message in out[1].detail
@@ -156,7 +169,11 @@ def test_a_folder_adds_every_article_in_it_and_refuses_the_rest_one_by_one(sourc
     (sources / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     out = add([str(sources)], tmp_path / "articles")
     assert {Path(o.source).name: o.status for o in out} == {
-        "harbour-bridge.html": "added", "library.md": "added", SEED.name: "added", "logo.png": "refused"}
+        "harbour-bridge.html": "added",
+        "library.md": "added",
+        SEED.name: "added",
+        "logo.png": "refused",
+    }
     assert len(load_articles(tmp_path / "articles")) == 3
 
 
@@ -190,17 +207,22 @@ def test_remove_drops_the_article_and_names_the_ids_when_one_is_unknown(sources,
     assert sorted(p.stem for p in articles.glob("*.txt")) == sorted(["harbour-bridge", SEED.stem])
 
 
-@pytest.mark.parametrize("name, expected", [("Trump & Putin.HTML", "trump-putin-html"), ("é", "article"), ("a" * 100, "a" * 80)])
+@pytest.mark.parametrize(
+    "name, expected", [("Trump & Putin.HTML", "trump-putin-html"), ("é", "article"), ("a" * 100, "a" * 80)]
+)
 def test_slug(name, expected):
     assert slug(name) == expected
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://x.org/news/2025/harbour-bridge.html", "harbour-bridge"),
-    ("https://x.org/news/port-strike/index.html", "port-strike"),
-    ("https://x.org/story/123456", "story"),
-    ("https://www.x.org/", "www-x-org"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://x.org/news/2025/harbour-bridge.html", "harbour-bridge"),
+        ("https://x.org/news/port-strike/index.html", "port-strike"),
+        ("https://x.org/story/123456", "story"),
+        ("https://www.x.org/", "www-x-org"),
+    ],
+)
 def test_url_id(url, expected):
     assert url_id(url) == expected
 
@@ -220,7 +242,7 @@ def test_cli_add_prints_a_line_per_source_and_fails_when_one_was_refused(sources
 
 
 def test_with_two_articles_answers_cite_the_right_one_and_article_limits_the_search(sources, make_settings, embedder):
-    from bot.qa import ArticleQA
+    from bot.answering.pipeline import ArticleQA
 
     settings = make_settings()
     assert [o.status for o in add([str(sources / "harbour-bridge.html")], settings.articles_dir)] == ["added"]
@@ -231,7 +253,8 @@ def test_with_two_articles_answers_cite_the_right_one_and_article_limits_the_sea
     bridge = qa.ask("How much did the bridge repair cost?")
     assert not bridge.abstained and "48 million euros" in bridge.response
     assert {(c.article_id, c.article_title, c.published) for c in bridge.citations} == {
-        ("harbour-bridge", "Harbour Bridge Reopens After Two-Year Repair", "3 November 2025")}
+        ("harbour-bridge", "Harbour Bridge Reopens After Two-Year Repair", "3 November 2025")
+    }
 
     tomahawk = qa.ask("What is the range of a Tomahawk missile?")
     assert not tomahawk.abstained
@@ -239,6 +262,8 @@ def test_with_two_articles_answers_cite_the_right_one_and_article_limits_the_sea
     assert tomahawk.citations[0].published == "17 October 2025 at 05:22 IST"
 
     limited = qa.ask("What is the range of a Tomahawk missile?", article_id="harbour-bridge")
-    assert all(cid in qa.index().chunks and qa.index().chunks[cid].article_id == "harbour-bridge"
-               for cid in limited.retrieved_context_ids)
+    assert all(
+        cid in qa.index().chunks and qa.index().chunks[cid].article_id == "harbour-bridge"
+        for cid in limited.retrieved_context_ids
+    )
     assert limited.abstained and limited.citations == ()  # the bridge article states no missile range

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from bot.citations import markers_in
-from bot.generate import CHECKED_OUT
-from bot.llm import smollm2_gguf
-from bot.verify import SUPPORT_THRESHOLD, missing_numbers, sentences, support
+from bot.answering.citations import markers_in
+from bot.llm.answerer import CHECKED_OUT
+from bot.llm.backends import smollm2_gguf
+from bot.llm.verify import SUPPORT_THRESHOLD, missing_numbers, sentences, support
 
 pytestmark = pytest.mark.llm
 
@@ -35,7 +35,7 @@ TIMEOUT_S = 45.0
 def local(qa):
     # Skipped per test (not per module) so that under CI=true the skip counts as a failure.
     pytest.importorskip("llama_cpp", reason=LLAMA_MISSING)
-    from bot.qa import ArticleQA
+    from bot.answering.pipeline import ArticleQA
 
     gguf = smollm2_gguf()
     if gguf is None:

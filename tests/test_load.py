@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-pytestmark = [pytest.mark.load,
-              pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")]
+pytestmark = [
+    pytest.mark.load,
+    pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = 20
@@ -54,9 +56,15 @@ def test_percentile():
 def app_url(qa, tmp_path_factory):
     """`python app.py` in its own process (clients here would otherwise share its GIL), warmed up."""
     port, folder = free_port(), tmp_path_factory.mktemp("load-app")
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "BOT_ARTICLES_DIR": str(qa.settings.articles_dir), "BOT_INDEX_DIR": str(qa.settings.index_dir),
-           "BOT_FEEDBACK_PATH": str(folder / "feedback.jsonl"), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "BOT_ARTICLES_DIR": str(qa.settings.articles_dir),
+        "BOT_INDEX_DIR": str(qa.settings.index_dir),
+        "BOT_FEEDBACK_PATH": str(folder / "feedback.jsonl"),
+        "HF_HUB_OFFLINE": "1",
+    }
     log = open(folder / "app.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -65,7 +73,8 @@ def app_url(qa, tmp_path_factory):
         while True:
             try:
                 Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S}).predict(
-                    "Who wrote the article?", None, api_name="/ask")
+                    "Who wrote the article?", None, api_name="/ask"
+                )
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -126,9 +135,24 @@ def test_twenty_sessions_five_questions_each(app_url, capsys):
     alone = baseline_ms(app_url)
     per = SESSIONS // CLIENT_PROCESSES
     wall = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-c", CLIENTS, app_url, str(i * per), str(per), str(CLIENT_TIMEOUT_S),
-                               json.dumps(QUESTIONS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(CLIENT_PROCESSES)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CLIENTS,
+                app_url,
+                str(i * per),
+                str(per),
+                str(CLIENT_TIMEOUT_S),
+                json.dumps(QUESTIONS),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(CLIENT_PROCESSES)
+    ]
     rows = []
     for proc in procs:
         out, err = proc.communicate(timeout=600)
@@ -140,18 +164,28 @@ def test_twenty_sessions_five_questions_each(app_url, capsys):
     assert errors == []
     assert len(rows) == SESSIONS * len(QUESTIONS)
     latencies = [r["ms"] for r in rows]
-    figures = {"sessions": SESSIONS, "questions_each": len(QUESTIONS), "requests": len(rows), "errors": len(errors),
-               "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
-               "max_ms": round(max(latencies), 1), "wall_s": round(wall, 2),
-               "throughput_rps": round(len(rows) / wall, 1),
-               "server_p50_ms": round(statistics.median(r["server_ms"] for r in rows), 1),
-               "server_p95_ms": round(percentile([r["server_ms"] for r in rows], 0.95), 1),
-               "one_session_p50_ms": round(alone, 1), "load_average": [round(x, 2) for x in os.getloadavg()]}
+    figures = {
+        "sessions": SESSIONS,
+        "questions_each": len(QUESTIONS),
+        "requests": len(rows),
+        "errors": len(errors),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "max_ms": round(max(latencies), 1),
+        "wall_s": round(wall, 2),
+        "throughput_rps": round(len(rows) / wall, 1),
+        "server_p50_ms": round(statistics.median(r["server_ms"] for r in rows), 1),
+        "server_p95_ms": round(percentile([r["server_ms"] for r in rows], 0.95), 1),
+        "one_session_p50_ms": round(alone, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     (ROOT / "test-artifacts" / "load.json").write_text(json.dumps(figures, indent=2) + "\n")
     with capsys.disabled():
-        print(f"\nload: {figures['requests']} requests from {SESSIONS} gradio_client sessions, 0 errors; "
-              f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms (client-measured), max {figures['max_ms']} ms, "
-              f"{figures['throughput_rps']} answers/s; pipeline p50 {figures['server_p50_ms']} ms, "
-              f"p95 {figures['server_p95_ms']} ms; one session alone p50 {figures['one_session_p50_ms']} ms; "
-              f"machine load average {figures['load_average'][0]}")
+        print(
+            f"\nload: {figures['requests']} requests from {SESSIONS} gradio_client sessions, 0 errors; "
+            f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms (client-measured), max {figures['max_ms']} ms, "
+            f"{figures['throughput_rps']} answers/s; pipeline p50 {figures['server_p50_ms']} ms, "
+            f"p95 {figures['server_p95_ms']} ms; one session alone p50 {figures['one_session_p50_ms']} ms; "
+            f"machine load average {figures['load_average'][0]}"
+        )

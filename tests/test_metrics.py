@@ -7,8 +7,8 @@ import string
 
 import pytest
 
-from bot import metrics as M
-from bot.calibration import best_threshold, threshold_sweep
+from bot.evaluation import metrics as M
+from bot.evaluation.calibration import best_threshold, threshold_sweep
 
 PASSAGE = "Trump will meet Putin in Budapest. The two leaders spoke for two hours on Thursday."
 
@@ -21,51 +21,65 @@ def squad_normalize(s):
     return " ".join(s.split())
 
 
-@pytest.mark.parametrize("text", ["The Cat!", "An apple a day", "Don't stop", "  spaced   out ", "", "a", "3,350 ERAMs."])
+@pytest.mark.parametrize(
+    "text", ["The Cat!", "An apple a day", "Don't stop", "  spaced   out ", "", "a", "3,350 ERAMs."]
+)
 def test_normalize_answer_matches_the_squad_script_on_ascii(text):
     assert M.normalize_answer(text) == squad_normalize(text)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("“Budapest” [1]…", "budapest"),
-    ("Zelenskyy’s visit [12]", "zelenskyys visit"),
-    ("— the end —", "end"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("“Budapest” [1]…", "budapest"),
+        ("Zelenskyy’s visit [12]", "zelenskyys visit"),
+        ("— the end —", "end"),
+    ],
+)
 def test_normalize_answer_drops_markers_and_unicode_punctuation(text, expected):
     assert M.normalize_answer(text) == expected
 
 
-@pytest.mark.parametrize("prediction, references, expected", [
-    ("Budapest", ["In Budapest, Hungary", "Budapest"], 1.0),
-    ("the Budapest. [1]", ["Budapest"], 1.0),
-    ("Vienna", ["Budapest"], 0.0),
-    ("", ["Budapest"], 0.0),
-    ("Budapest", [], 0.0),
-])
+@pytest.mark.parametrize(
+    "prediction, references, expected",
+    [
+        ("Budapest", ["In Budapest, Hungary", "Budapest"], 1.0),
+        ("the Budapest. [1]", ["Budapest"], 1.0),
+        ("Vienna", ["Budapest"], 0.0),
+        ("", ["Budapest"], 0.0),
+        ("Budapest", [], 0.0),
+    ],
+)
 def test_exact_match(prediction, references, expected):
     assert M.exact_match(prediction, references) == expected
 
 
-@pytest.mark.parametrize("prediction, references, expected", [
-    ("in Budapest", ["Budapest, Hungary"], 0.5),  # 1 common of 2 and 2: p = r = 1/2
-    ("Putin initiated the call [1]", ["Putin"], 0.5),  # p = 1/3, r = 1: 2·(1/3)/(4/3)
-    ("Putin", ["Vladimir Putin", "Putin"], 1.0),  # the best reference counts
-    ("Putin", ["Vladimir Putin"], 0.6667),
-    ("", ["Budapest"], 0.0),
-    ("Budapest", [], 0.0),
-    ("Budapest", [""], 0.0),
-])
+@pytest.mark.parametrize(
+    "prediction, references, expected",
+    [
+        ("in Budapest", ["Budapest, Hungary"], 0.5),  # 1 common of 2 and 2: p = r = 1/2
+        ("Putin initiated the call [1]", ["Putin"], 0.5),  # p = 1/3, r = 1: 2·(1/3)/(4/3)
+        ("Putin", ["Vladimir Putin", "Putin"], 1.0),  # the best reference counts
+        ("Putin", ["Vladimir Putin"], 0.6667),
+        ("", ["Budapest"], 0.0),
+        ("Budapest", [], 0.0),
+        ("Budapest", [""], 0.0),
+    ],
+)
 def test_token_f1(prediction, references, expected):
     assert M.token_f1(prediction, references) == expected
 
 
-@pytest.mark.parametrize("prediction, references, expected", [
-    ("Putin initiated the call [1]", ["Vladimir Putin"], 0.5),
-    ("Putin initiated the call [1]", ["Vladimir Putin", "Putin"], 1.0),
-    ("very good", ["very very good"], 0.6667),  # repeated reference tokens count each time
-    ("", ["Budapest"], 0.0),
-    ("Budapest", ["", "the"], 0.0),  # references with no tokens give no credit
-])
+@pytest.mark.parametrize(
+    "prediction, references, expected",
+    [
+        ("Putin initiated the call [1]", ["Vladimir Putin"], 0.5),
+        ("Putin initiated the call [1]", ["Vladimir Putin", "Putin"], 1.0),
+        ("very good", ["very very good"], 0.6667),  # repeated reference tokens count each time
+        ("", ["Budapest"], 0.0),
+        ("Budapest", ["", "the"], 0.0),  # references with no tokens give no credit
+    ],
+)
 def test_answer_recall(prediction, references, expected):
     assert M.answer_recall(prediction, references) == expected
 
@@ -109,17 +123,24 @@ def cite(marker=1, text=PASSAGE, quote="Trump will meet Putin in Budapest.", chu
     return {"marker": marker, "chunk_id": chunk_id, "text": text, "quote": quote}
 
 
-@pytest.mark.parametrize("response, expected", [
-    # markers after the full stop belong to the sentence before; a sentence asserting nothing is no claim
-    ("Trump will meet Putin. [1] They spoke for two hours [2]. So it is.",
-     [("Trump will meet Putin.", [1]), ("They spoke for two hours.", [2])]),
-    # a marker closing a quoted run cites the whole run
-    ('Zelenskyy hopes for peace. "It is sure to work," he said. [1]',
-     [("Zelenskyy hopes for peace.", [1]), ('"It is sure to work," he said.', [1])]),
-    # a sentence after the last marker is uncited
-    ("Trump will meet Putin [1]. Hungary hosts.", [("Trump will meet Putin.", [1]), ("Hungary hosts.", [])]),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "response, expected",
+    [
+        # markers after the full stop belong to the sentence before; a sentence asserting nothing is no claim
+        (
+            "Trump will meet Putin. [1] They spoke for two hours [2]. So it is.",
+            [("Trump will meet Putin.", [1]), ("They spoke for two hours.", [2])],
+        ),
+        # a marker closing a quoted run cites the whole run
+        (
+            'Zelenskyy hopes for peace. "It is sure to work," he said. [1]',
+            [("Zelenskyy hopes for peace.", [1]), ('"It is sure to work," he said.', [1])],
+        ),
+        # a sentence after the last marker is uncited
+        ("Trump will meet Putin [1]. Hungary hosts.", [("Trump will meet Putin.", [1]), ("Hungary hosts.", [])]),
+        ("", []),
+    ],
+)
 def test_claims_and_the_markers_citing_them(response, expected):
     assert M.claims(response) == expected
 
@@ -133,24 +154,27 @@ def test_extractive_style_answers_are_faithful_by_construction():
     assert scores == {"faithfulness": 1.0, "citation_validity": 1.0, "citation_precision": 1.0, "citation_recall": 1.0}
 
 
-@pytest.mark.parametrize("response, citations, expected", [
-    # a claim the cited passage does not hold
-    ("Hungary has ten million people [1].", [cite()], (0.0, 1.0, 0.0, 1.0)),
-    # the right words but a number the passage never states
-    ("Trump will meet Putin in Budapest in 2026 [1].", [cite()], (0.0, 1.0, 0.0, 1.0)),
-    # a marker naming no citation
-    ("Trump will meet Putin in Budapest [2].", [cite()], (0.0, 0.0, 0.0, 0.0)),
-    # a citation whose quote is not in its passage
-    ("Trump will meet Putin in Budapest [1].", [cite(quote="Putin will visit Vienna.")], (0.0, 0.0, 0.0, 0.0)),
-    # an uncited sentence held by a passage the answer cites; the other one cited
-    ("The leaders spoke for two hours [1]. Trump will meet Putin in Budapest.", [cite()], (1.0, 1.0, 1.0, 0.5)),
-    # a run closed by one marker: both sentences cited, one unsupported
-    ("Trump will meet Putin in Budapest. Hungary has ten million people [1].", [cite()], (0.5, 1.0, 0.5, 1.0)),
-    # no marker at all: nothing to validate is not valid
-    ("Trump will meet Putin in Budapest.", [], (0.0, 0.0, 0.0, 0.0)),
-    # an empty answer that is not a refusal supports nothing
-    ("", [cite()], (0.0, 0.0, 0.0, 0.0)),
-])
+@pytest.mark.parametrize(
+    "response, citations, expected",
+    [
+        # a claim the cited passage does not hold
+        ("Hungary has ten million people [1].", [cite()], (0.0, 1.0, 0.0, 1.0)),
+        # the right words but a number the passage never states
+        ("Trump will meet Putin in Budapest in 2026 [1].", [cite()], (0.0, 1.0, 0.0, 1.0)),
+        # a marker naming no citation
+        ("Trump will meet Putin in Budapest [2].", [cite()], (0.0, 0.0, 0.0, 0.0)),
+        # a citation whose quote is not in its passage
+        ("Trump will meet Putin in Budapest [1].", [cite(quote="Putin will visit Vienna.")], (0.0, 0.0, 0.0, 0.0)),
+        # an uncited sentence held by a passage the answer cites; the other one cited
+        ("The leaders spoke for two hours [1]. Trump will meet Putin in Budapest.", [cite()], (1.0, 1.0, 1.0, 0.5)),
+        # a run closed by one marker: both sentences cited, one unsupported
+        ("Trump will meet Putin in Budapest. Hungary has ten million people [1].", [cite()], (0.5, 1.0, 0.5, 1.0)),
+        # no marker at all: nothing to validate is not valid
+        ("Trump will meet Putin in Budapest.", [], (0.0, 0.0, 0.0, 0.0)),
+        # an empty answer that is not a refusal supports nothing
+        ("", [cite()], (0.0, 0.0, 0.0, 0.0)),
+    ],
+)
 def test_grounding_scores_hand_computed(response, citations, expected):
     s = M.grounding_scores(response, citations)
     assert (s["faithfulness"], s["citation_validity"], s["citation_precision"], s["citation_recall"]) == expected
@@ -166,12 +190,15 @@ def test_gold_hit(citations, expected):
     assert M.gold_hit(citations, [{"a", "b"}]) == expected
 
 
-@pytest.mark.parametrize("abstained, answerable, expected", [
-    (True, False, {"correct_refusal_rate": 1.0}),
-    (False, False, {"correct_refusal_rate": 0.0}),
-    (True, True, {"false_refusal_rate": 1.0, "answer_rate": 0.0}),
-    (False, True, {"false_refusal_rate": 0.0, "answer_rate": 1.0}),
-])
+@pytest.mark.parametrize(
+    "abstained, answerable, expected",
+    [
+        (True, False, {"correct_refusal_rate": 1.0}),
+        (False, False, {"correct_refusal_rate": 0.0}),
+        (True, True, {"false_refusal_rate": 1.0, "answer_rate": 0.0}),
+        (False, True, {"false_refusal_rate": 0.0, "answer_rate": 1.0}),
+    ],
+)
 def test_refusal_scores(abstained, answerable, expected):
     assert M.refusal_scores(abstained, answerable) == expected
 
@@ -197,7 +224,9 @@ def test_threshold_sweep_without_unanswerable_questions_reports_none_not_zero():
     assert best_threshold(threshold_sweep([0.3, 0.5], [False, False]))["calibrated"] is None
 
 
-@pytest.mark.parametrize("values, q, expected", [([1, 2, 3, 4], 50, 2.5), ([1, 2, 3, 4], 95, 3.85), ([7], 95, 7.0), ([], 50, None)])
+@pytest.mark.parametrize(
+    "values, q, expected", [([1, 2, 3, 4], 50, 2.5), ([1, 2, 3, 4], 95, 3.85), ([7], 95, 7.0), ([], 50, None)]
+)
 def test_percentile(values, q, expected):
     assert M.percentile(values, q) == expected
 
@@ -225,8 +254,9 @@ def test_summarize_of_nothing_is_null_not_nan():
 @pytest.mark.slow
 @pytest.mark.parametrize("qid", ["q001", "q003", "q005", "q025", "q038"])
 def test_real_extractive_answers_are_faithful_and_validly_cited(qa, qid):
-    from bot.dataset import load_dataset
     from conftest import EVAL_DIR
+
+    from bot.evaluation.dataset import load_dataset
 
     examples, _ = load_dataset(EVAL_DIR / "article.jsonl")
     ex = next(e for e in examples if e.id == qid)
@@ -237,10 +267,18 @@ def test_real_extractive_answers_are_faithful_and_validly_cited(qa, qid):
 
 
 def _example(**fields):
-    from bot.dataset import parse_example
+    from bot.evaluation.dataset import parse_example
 
-    return parse_example({"id": "x", "user_input": "Where is Zelenskyy meeting Trump?", "reference": "At the White House",
-                          "answerable": True} | fields, 1)
+    return parse_example(
+        {
+            "id": "x",
+            "user_input": "Where is Zelenskyy meeting Trump?",
+            "reference": "At the White House",
+            "answerable": True,
+        }
+        | fields,
+        1,
+    )
 
 
 def test_alt_reference_spans_stand_in_for_a_single_gold_passage_only():
@@ -253,20 +291,25 @@ def test_alt_reference_spans_stand_in_for_a_single_gold_passage_only():
 def test_a_fact_the_article_states_twice_is_found_in_either_passage(qa):
     """Gold ¶4 with ¶7 as its alternative: retrieving or citing either one counts, and the
     pair is one gold passage, so recall is whole when one of them is retrieved."""
-    from bot.evaluate import gold_for, score
+    from bot.evaluation.scoring import gold_for, score
 
     index = qa.index()
     text = next(iter(index.articles.values())).text
     span = lambda s: [text.index(s), text.index(s) + len(s)]  # noqa: E731
-    ex = _example(reference_spans=[span("prepares to meet with Trump at the White House")],
-                  alt_reference_spans=[span("is set to meet with Trump at the White House")])
+    ex = _example(
+        reference_spans=[span("prepares to meet with Trump at the White House")],
+        alt_reference_spans=[span("is set to meet with Trump at the White House")],
+    )
     gold, why = gold_for(ex, index)
     assert why is None and len(gold) == 1
     assert sorted(index.chunks[c].paragraph for c in gold[0]) == [4, 7]
     p7 = next(c for c in gold[0] if index.chunks[c].paragraph == 7)
-    answer = {"abstained": False, "retrieved_context_ids": [p7],
-              "citations": [{"marker": 1, "chunk_id": p7, "text": index.chunks[p7].text}],
-              "response": "Zelenskyy is set to meet with Trump at the White House. [1]"}
+    answer = {
+        "abstained": False,
+        "retrieved_context_ids": [p7],
+        "citations": [{"marker": 1, "chunk_id": p7, "text": index.chunks[p7].text}],
+        "response": "Zelenskyy is set to meet with Trump at the White House. [1]",
+    }
     scores, _ = score(answer, ex, index)
     assert scores["hit@1"] == scores["recall@1"] == scores["citation_gold_hit"] == 1.0
     alone, _ = score(answer, _example(reference_spans=ex.reference_spans), index)

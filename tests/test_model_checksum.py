@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
-from bot.errors import ModelError
+from bot.core.errors import ModelError
+from bot.store.embeddings import BUNDLED_SHA256, Embedder, bundled_model_dir, verify_bundled
 
 
 def test_a_replaced_model_file_is_refused(tmp_path):
@@ -31,9 +31,9 @@ def test_a_missing_model_file_is_refused(tmp_path):
 
 def test_the_embedder_refuses_to_load_a_replaced_model(tmp_path, monkeypatch):
     (tmp_path / "model.safetensors").write_bytes(b"tampered")
-    monkeypatch.setattr("bot.embeddings.bundled_model_dir", lambda: tmp_path)
+    monkeypatch.setattr("bot.store.embeddings.bundled_model_dir", lambda: tmp_path)
     with pytest.raises(ModelError, match="has sha256 .* not the expected 53aa51172d14"):
-        Embedder().langchain
+        _ = Embedder().langchain
 
 
 def test_the_bundled_model_passes_its_checksum():
@@ -42,7 +42,7 @@ def test_the_bundled_model_passes_its_checksum():
 
 def test_a_custom_model_folder_is_identified_by_its_files(tmp_path):
     # The index fingerprint holds the model id: changed weights must make the index stale.
-    from bot.store import fingerprint
+    from bot.store.index import fingerprint
 
     folder = tmp_path / "my-model"
     folder.mkdir()
@@ -64,8 +64,8 @@ def test_a_custom_model_folder_is_identified_by_its_files(tmp_path):
 
 def test_loading_stops_at_a_checksum_mismatch(monkeypatch):
     # The hash runs beside the imports; its verdict still gates the load.
-    import bot.embeddings as embeddings
+    import bot.store.embeddings as embeddings
 
     monkeypatch.setattr(embeddings, "BUNDLED_SHA256", "0" * 64)
     with pytest.raises(ModelError, match="has sha256 53aa51172d14…, not the expected 000000000000…"):
-        Embedder().langchain
+        _ = Embedder().langchain

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bot.llm import chat_model
+from bot.llm.backends import chat_model
 from tests.openai_server import ChatServer, Step
 
 WHERE = "Where are Trump and Putin going to hold their second meeting?"
@@ -28,7 +28,7 @@ def server():
 
 
 def pipeline(qa, **settings):
-    from bot.qa import ArticleQA
+    from bot.answering.pipeline import ArticleQA
 
     other = ArticleQA(qa.settings.with_(**settings))
     other.embedder = qa.embedder
@@ -59,7 +59,10 @@ def test_a_streamed_answer_over_http_is_verified_and_cited(openai_qa, server):
     body = request["json"]
     assert body["stream"] is True and body["model"] == "test-model" and body["temperature"] == 0
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
-    assert "<question>Where are Trump and Putin going to hold their second meeting?</question>" in body["messages"][1]["content"]
+    assert (
+        "<question>Where are Trump and Putin going to hold their second meeting?</question>"
+        in body["messages"][1]["content"]
+    )
     assert request["headers"]["authorization"] == "Bearer not-needed"
 
 
@@ -71,10 +74,13 @@ def test_ask_returns_the_same_answer_as_the_stream(openai_qa, server):
 
 
 def test_a_follow_up_is_condensed_without_streaming_then_answered_streaming(openai_qa, server):
-    server.script(Step("Where did Trump and Putin meet before?"),
-                  Step("Trump and Putin previously met in Alaska in August."))
-    history = [{"role": "user", "content": "Where will Trump and Putin meet?"},
-               {"role": "assistant", "content": "In Budapest, Hungary [1]."}]
+    server.script(
+        Step("Where did Trump and Putin meet before?"), Step("Trump and Putin previously met in Alaska in August.")
+    )
+    history = [
+        {"role": "user", "content": "Where will Trump and Putin meet?"},
+        {"role": "assistant", "content": "In Budapest, Hungary [1]."},
+    ]
     answer = openai_qa.ask("Where did they meet before?", history)
     assert [r["json"].get("stream", False) for r in server.requests] == [False, True]
     assert answer.search_query == "Where did Trump and Putin meet before?"
@@ -116,10 +122,16 @@ def test_a_stream_that_stalls_midway_falls_back_in_time(qa, server):
     assert answer.notice == "The language model did not answer within 1 s" + FALLBACK
 
 
-@pytest.mark.parametrize("body, reason", [
-    ('data: {"id": "x", "choices": [{"delta": {"content": "Bud\n\n', "The language model sent a reply the bot could not read"),
-    ("<html>502 Bad Gateway</html>", "The language model returned an empty answer"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (
+            'data: {"id": "x", "choices": [{"delta": {"content": "Bud\n\n',
+            "The language model sent a reply the bot could not read",
+        ),
+        ("<html>502 Bad Gateway</html>", "The language model returned an empty answer"),
+    ],
+)
 def test_a_malformed_reply_falls_back_with_a_notice(openai_qa, server, body, reason):
     server.script(Step(body=body))
     answer, seconds = timed(openai_qa.ask, WHERE)
@@ -129,18 +141,23 @@ def test_a_malformed_reply_falls_back_with_a_notice(openai_qa, server, body, rea
 
 def test_malformed_json_in_a_plain_completion_falls_back(openai_qa, server):
     server.script(Step(body="{not json"))
-    history = [{"role": "user", "content": "Where will Trump and Putin meet?"},
-               {"role": "assistant", "content": "In Budapest, Hungary [1]."}]
+    history = [
+        {"role": "user", "content": "Where will Trump and Putin meet?"},
+        {"role": "assistant", "content": "In Budapest, Hungary [1]."},
+    ]
     answer = openai_qa.ask("Where did they meet before?", history)  # the condense call does not stream
     assert server.requests[0]["json"].get("stream", False) is False
     assert answer.backend == "extractive"
     assert answer.notice == "The language model sent a reply the bot could not read" + FALLBACK
 
 
-@pytest.mark.parametrize("status, notice", [
-    (401, "The language model refused the credentials (HTTP 401) - check OPENAI_API_KEY or HF_TOKEN"),
-    (400, "The language model rejected the request (HTTP 400)"),
-])
+@pytest.mark.parametrize(
+    "status, notice",
+    [
+        (401, "The language model refused the credentials (HTTP 401) - check OPENAI_API_KEY or HF_TOKEN"),
+        (400, "The language model rejected the request (HTTP 400)"),
+    ],
+)
 def test_client_errors_are_not_retried(openai_qa, server, status, notice):
     server.script(Step(status=status))
     answer = openai_qa.ask(WHERE)
@@ -159,8 +176,9 @@ def test_an_unreachable_server_falls_back_within_the_retry_budget(qa):
 
 def test_the_api_key_is_sent_but_never_logged_or_returned(qa, server, caplog):
     secret = "sk-test-SECRET-0123456789"
-    keyed = pipeline(qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url,
-                     secrets={"OPENAI_API_KEY": secret})
+    keyed = pipeline(
+        qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url, secrets={"OPENAI_API_KEY": secret}
+    )
     server.script(Step(status=401))
     with caplog.at_level(logging.DEBUG):
         answer = keyed.ask(WHERE)

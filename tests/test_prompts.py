@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.prompts import PROMPTS_DIR, PromptError, fields, load, parse, render
+from bot.llm.prompts import PROMPTS_DIR, PromptError, fields, load, parse, render
 
 
 def test_the_answer_and_condense_prompts_load_with_their_variables():
@@ -30,32 +30,41 @@ def test_values_are_not_templates_themselves():
     assert render("Q: {question}", question="what is {title}? {0} {{x}}") == "Q: what is {title}? {0} {{x}}"
 
 
-@pytest.mark.parametrize("template, expected", [
-    ("no fields", set()),
-    ("{a}{b}{a}", {"a", "b"}),
-    ("literal {{braces}} and {x}", {"x"}),
-])
+@pytest.mark.parametrize(
+    "template, expected",
+    [
+        ("no fields", set()),
+        ("{a}{b}{a}", {"a", "b"}),
+        ("literal {{braces}} and {x}", {"x"}),
+    ],
+)
 def test_fields(template, expected):
     assert fields(template) == expected
 
 
-@pytest.mark.parametrize("template, message", [
-    ("{unclosed", "malformed"),
-    ("{0}", "not a plain name"),
-    ("{a.b}", "not a plain name"),
-])
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("{unclosed", "malformed"),
+        ("{0}", "not a plain name"),
+        ("{a.b}", "not a plain name"),
+    ],
+)
 def test_malformed_templates_are_errors(template, message):
     with pytest.raises(PromptError, match=message):
         fields(template)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("## system\nok\n## critic\nno", "'## critic' is not a role"),
-    ("stray text\n## system\nok", "text before the first"),
-    ("# only comments", "has no '## system' or '## user' part"),
-    ("## system\n\n## user\n{q}", "the '## system' part is empty"),
-    ("## user\n{oops", "malformed"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("## system\nok\n## critic\nno", "'## critic' is not a role"),
+        ("stray text\n## system\nok", "text before the first"),
+        ("# only comments", "has no '## system' or '## user' part"),
+        ("## system\n\n## user\n{q}", "the '## system' part is empty"),
+        ("## user\n{oops", "malformed"),
+    ],
+)
 def test_malformed_prompt_files_are_errors(text, message):
     with pytest.raises(PromptError, match=message):
         parse(text, "bad.txt")

@@ -9,8 +9,9 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.lexical import BM25, STOPWORDS, stem, terms, words
-from bot.retrieval import RRF_K, HybridRetriever, rrf
+from bot.retrieve.hybrid import RRF_K, HybridRetriever, rrf
+from bot.store.bm25 import BM25
+from bot.text.words import STOPWORDS, stem, terms, words
 
 # --- the retriever over the seed article ---------------------------------------------
 
@@ -53,7 +54,7 @@ def test_search_within_one_article(qa):
 
 def test_an_unknown_article_id_is_a_usage_error_not_a_refusal(qa):
     # Answering "the article doesn't say" would hide the typo (and score as a correct refusal).
-    from bot.errors import UsageError
+    from bot.core.errors import UsageError
 
     (article_id,) = qa.index().articles
     with pytest.raises(UsageError) as e:
@@ -63,7 +64,7 @@ def test_an_unknown_article_id_is_a_usage_error_not_a_refusal(qa):
 
 
 def test_a_long_list_of_article_ids_is_cut():
-    from bot.store import _some
+    from bot.store.index import _some
 
     assert _some(["a", "b"]) == "a, b"
     assert _some([f"a{i:04d}" for i in range(1000)], shown=2) == "a0000, a0001, … (1,000 in all)"
@@ -86,9 +87,13 @@ def test_a_long_list_of_article_ids_is_cut():
         ("What could end the fighting, according to the Ukrainian leader?", {5}),
         ("Who wrote this?", {0}),
         pytest.param(
-            "What did the president tell journalists aboard his plane?", {8, 9},
-            marks=pytest.mark.xfail(strict=True, reason="paraphrase of 'reporters on board Air Force One': "
-                                    "¶9 ranks 4th, ¶8 lower - reported to the lead"),
+            "What did the president tell journalists aboard his plane?",
+            {8, 9},
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="paraphrase of 'reporters on board Air Force One': "
+                "¶9 ranks 4th, ¶8 lower - reported to the lead",
+            ),
         ),
     ],
 )
@@ -112,7 +117,10 @@ def test_rrf_doctest_example():
         ([["a"]], {"a": 1.0}),
         ([["a"], ["a"]], {"a": 1.0}),  # first in every ranking: 1.0
         ([["a", "b"], []], {"a": 0.5, "b": round((1 / 62) / (2 / 61), 4)}),  # a ranking that found nothing
-        ([["a", "b"], ["b", "a"]], {"a": round((1 / 61 + 1 / 62) / (2 / 61), 4)} | {"b": round((1 / 61 + 1 / 62) / (2 / 61), 4)}),
+        (
+            [["a", "b"], ["b", "a"]],
+            {"a": round((1 / 61 + 1 / 62) / (2 / 61), 4)} | {"b": round((1 / 61 + 1 / 62) / (2 / 61), 4)},
+        ),
     ],
 )
 def test_rrf_cases(rankings, expected):
@@ -181,7 +189,9 @@ DOCS = [
 ]
 
 
-@pytest.mark.parametrize("query", ["Tomahawk range", "missiles", "Russian oil sanctions", "Putin call", "ERAM ERAMs missile range"])
+@pytest.mark.parametrize(
+    "query", ["Tomahawk range", "missiles", "Russian oil sanctions", "Putin call", "ERAM ERAMs missile range"]
+)
 def test_bm25_matches_the_reference(query):
     got = dict(BM25(DOCS).search(query, n=10))
     want = reference_bm25(DOCS, query)

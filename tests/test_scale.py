@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from bot.article import parse_article
-from bot.bench_scale import percentile, parse_sizes, run_scale, synthetic_articles
-from bot.chunking import chunk_article
-from bot.cli import main
+from benchmarks.scale import parse_sizes, percentile, run_scale, synthetic_articles
+from bot.app.cli import main
+from bot.store.chunking import chunk_article
+from bot.text.article import parse_article
 
 
 def test_the_synthetic_archive_is_seeded_and_has_about_15_passages_per_article():
@@ -34,11 +34,14 @@ def test_parse_sizes(raw, expected):
     assert parse_sizes(raw) == expected
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--sizes", "1,ten"], "--sizes '1,ten' must be article counts separated by commas, like 1,100,1000"),
-    (["--sizes", "0"], "--sizes '0' must be positive article counts, like 1,100,1000"),
-    (["--modes", "cloud"], "--modes 'cloud' must be embedded, server or embedded,server"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--sizes", "1,ten"], "--sizes '1,ten' must be article counts separated by commas, like 1,100,1000"),
+        (["--sizes", "0"], "--sizes '0' must be positive article counts, like 1,100,1000"),
+        (["--modes", "cloud"], "--modes 'cloud' must be embedded, server or embedded,server"),
+    ],
+)
 def test_bad_scale_flags_exit_2_with_the_fix(argv, message, capsys):
     assert main(["bench", "--scale", *argv]) == 2
     assert capsys.readouterr().err.strip().endswith(message)
@@ -49,7 +52,11 @@ def test_the_scale_bench_runs_small_sizes_in_both_modes(embedder):
     out = io.StringIO()
     rows = run_scale([1, 8], ["embedded", "server"], embedder=embedder, isolate=False, queries=12, out=out)
     assert [(r.mode, r.articles, r.chunks) for r in rows] == [
-        ("embedded", 1, 15), ("embedded", 8, 120), ("server", 1, 15), ("server", 8, 120)]
+        ("embedded", 1, 15),
+        ("embedded", 8, 120),
+        ("server", 1, 15),
+        ("server", 8, 120),
+    ]
     for r in rows:
         assert r.index_per_s > 0 and r.encode_per_s > 0 and 0 < r.p50_ms <= r.p95_ms
         assert r.hit_rate >= 0.75, r  # the questions' own article is retrieved
@@ -64,8 +71,8 @@ def test_the_scale_bench_runs_small_sizes_in_both_modes(embedder):
 
 def test_each_mode_is_timed_with_an_empty_query_cache(embedder):
     """Both modes ask the same questions: the second must not find their vectors cached."""
-    from bot import embeddings
-    from bot.bench_scale import time_questions
+    from benchmarks.scale import time_questions
+    from bot.store import embeddings
 
     embedder.embed_query("a question the first mode asked")
     assert embeddings._cached_query.cache_info().currsize > 0

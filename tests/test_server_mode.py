@@ -7,17 +7,17 @@ import json
 import shutil
 
 import pytest
-
-from bot.build import PREFIX
-from bot.chroma_server import chroma_server, free_port
-from bot.errors import StoreError
-from bot.ingest import add
-from bot.qa import ArticleQA
-from bot.settings import Settings
-from bot.store import connect, open_index
-
 from conftest import EVAL_DIR, SEED_ARTICLES, CountingEmbedder  # tests/ is on sys.path (pytest's rootdir conftest)
 from test_ingest import NEWS_PAGE
+
+from benchmarks.chroma_server import chroma_server, free_port
+from bot.answering.pipeline import ArticleQA
+from bot.core.errors import StoreError
+from bot.core.settings import Settings
+from bot.ingest.sources import add
+from bot.store.build import PREFIX
+from bot.store.chroma import connect
+from bot.store.index import open_index
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,12 @@ def server(tmp_path_factory):
 def server_qa(server, embedder, tmp_path_factory):
     """The seed article indexed on the server (read-only tests share it)."""
     folder = tmp_path_factory.mktemp("server-qa")
-    settings = Settings(articles_dir=SEED_ARTICLES, index_dir=folder / "unused", chroma_url=server.url,
-                        feedback_path=folder / "feedback.jsonl")
+    settings = Settings(
+        articles_dir=SEED_ARTICLES,
+        index_dir=folder / "unused",
+        chroma_url=server.url,
+        feedback_path=folder / "feedback.jsonl",
+    )
     pipeline = ArticleQA(settings)
     pipeline.embedder = embedder
     pipeline.index(progress=False)
@@ -54,7 +58,8 @@ def test_the_server_index_retrieves_what_the_embedded_one_does(server_qa, qa):
         embedded = qa.retriever.search(question)
         assert [d.id for d in on_server] == [d.id for d in embedded], question
         assert [d.metadata["dense_score"] for d in on_server] == pytest.approx(
-            [d.metadata["dense_score"] for d in embedded], abs=1e-3)
+            [d.metadata["dense_score"] for d in embedded], abs=1e-3
+        )
 
 
 def test_answers_over_the_server_are_the_embedded_answers(server_qa, qa):
@@ -114,7 +119,9 @@ def test_a_server_that_stops_after_indexing_gives_a_store_error_not_a_traceback(
     with pytest.raises(StoreError) as e:
         qa.ask("Where will Trump and Putin meet?")
     assert str(e.value).startswith(f"The Chroma server at {s.url} stopped answering (")
-    assert str(e.value).endswith("restart it (`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL")
+    assert str(e.value).endswith(
+        "restart it (`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL"
+    )
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://127.0.0.1:8000", "http://"])

@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 import yaml
 from packaging.requirements import Requirement
 
@@ -122,15 +121,21 @@ def space_requirements_here(python: Path, folder: Path) -> Path:
 
 def repository_files() -> list[str]:
     """What a Space gets: the files git tracks, plus new ones it does not ignore."""
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     return [p for p in out.decode().split("\0") if p and (ROOT / p).is_file()]
 
 
 def run(cmd: list, **kw) -> subprocess.CompletedProcess:
     done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
     if done.returncode:
-        pytest.fail(f"{' '.join(map(str, cmd[:4]))} … failed ({done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}")
+        pytest.fail(
+            f"{' '.join(map(str, cmd[:4]))} … failed ({done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}"
+        )
     return done
 
 
@@ -144,8 +149,11 @@ def test_a_space_installs_requirements_alone_starts_app_py_and_answers(tmp_path)
     python = venv / "bin" / "python"
     run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], timeout=PIP_TIMEOUT_S)
     # Like a Space: requirements.txt with nothing else of the repository present.
-    run([python, "-m", "pip", "install", "--quiet", "-r", space_requirements_here(python, tmp_path)],
-        cwd=tmp_path, timeout=PIP_TIMEOUT_S)
+    run(
+        [python, "-m", "pip", "install", "--quiet", "-r", space_requirements_here(python, tmp_path)],
+        cwd=tmp_path,
+        timeout=PIP_TIMEOUT_S,
+    )
     for name in repository_files():  # then the repository is copied in
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, repo / name)
@@ -153,7 +161,10 @@ def test_a_space_installs_requirements_alone_starts_app_py_and_answers(tmp_path)
     port = free_port()
     keep = ("PATH", "HOME", "LANG", "TMPDIR", "PIP_FIND_LINKS")
     env = {k: v for k, v in os.environ.items() if k in keep} | {
-        "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
     log_path = tmp_path / "app.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([str(python), "app.py"], cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -171,7 +182,8 @@ def test_a_space_installs_requirements_alone_starts_app_py_and_answers(tmp_path)
             from gradio_client import Client
 
             answer = Client(url, verbose=False, httpx_kwargs={"timeout": START_TIMEOUT_S}).predict(
-                TOMAHAWK, None, api_name="/ask")
+                TOMAHAWK, None, api_name="/ask"
+            )
         finally:
             proc.terminate()
             try:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import build, store
-from bot.article import load_articles
-from bot.build import FORMAT, PREFIX
-from bot.embeddings import Embedder
-from bot.errors import IndexFolderError, StoreError
-from bot.store import connect, fingerprint, open_index
+from bot.core.errors import IndexFolderError, StoreError
+from bot.store import build
+from bot.store import index as store
+from bot.store.build import FORMAT, PREFIX
+from bot.store.chroma import connect
+from bot.store.embeddings import Embedder
+from bot.store.index import fingerprint, open_index
+from bot.text.article import load_articles
 
 SEED_ARTICLES = Path(__file__).resolve().parent.parent / "index" / "articles"
 
@@ -59,8 +61,10 @@ def change_article(settings) -> None:
     path = next(settings.articles_dir.glob("*.txt"))
     raw = path.read_text(encoding="utf-8")
     (settings.articles_dir.parent / "original.txt.bak").write_text(raw, encoding="utf-8")
-    lines = [x + " Indeed." if len(x) > 60 and not x.startswith(("Published", "Updated")) else x
-             for x in raw.replace("995 miles", "1,000 miles").splitlines()]
+    lines = [
+        x + " Indeed." if len(x) > 60 and not x.startswith(("Published", "Updated")) else x
+        for x in raw.replace("995 miles", "1,000 miles").splitlines()
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -80,7 +84,7 @@ def built(make_settings, embedder):
 @pytest.fixture(scope="module")
 def kept(tmp_path_factory, embedder):
     """One private index for the tests that leave it as they found it."""
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     root = tmp_path_factory.mktemp("kept")
     shutil.copytree(SEED_ARTICLES, root / "articles")
@@ -142,7 +146,10 @@ def test_a_changed_article_makes_the_index_stale_and_it_is_rebuilt(built, embedd
     )
     capsys.readouterr()
     new = open_index(settings, embedder, progress=True)
-    assert "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…" in capsys.readouterr().err
+    assert (
+        "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…"
+        in capsys.readouterr().err
+    )
     assert new.fingerprint != old.fingerprint
     assert set(collections(new.client)) == {PREFIX + new.fingerprint[:32]}  # the old build is dropped
     assert not old_names & set(collections(new.client))

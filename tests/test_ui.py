@@ -11,28 +11,47 @@ import dataclasses
 import html
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from markdown_it import MarkdownIt
 
-from bot import render
-from bot.answer import Answer, Citation
-from bot.errors import UsageError
-from bot.feedback import feedback_record, read_feedback, record_feedback, vote, withdraw
-from bot.ui import export_files, last_answered
+from bot.app import exports, panels, render
+from bot.app.exports import export_files
+from bot.app.feedback import feedback_record, read_feedback, record_feedback, vote, withdraw
+from bot.app.handlers import last_answered
+from bot.core.answer import Answer, Citation
+from bot.core.errors import UsageError
 
 TOMAHAWK = "What is the range of a Tomahawk missile?"
 XSS = "<img src=x onerror=alert(1)>"
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def make_answer(question="Q?", response="It is 995 miles. [1]", *, query=None, notice=None, cited=True) -> dict:
     text = "Intro. The Tomahawk has a range of 995 miles. More."
-    cites = (Citation(marker=1, chunk_id="c1", article_id="a", article_title="An <b>Article</b>", paragraph=10,
-                      quote="The Tomahawk has a range of 995 miles.", text=text, score=0.8, quote_span=(7, 45)),)
-    return Answer(user_input=question, response=response, abstained=not cited, search_query=query or question,
-                  citations=cites if cited else (), notice=notice, latency_ms={"total": 12.3}).to_dict()
+    cites = (
+        Citation(
+            marker=1,
+            chunk_id="c1",
+            article_id="a",
+            article_title="An <b>Article</b>",
+            paragraph=10,
+            quote="The Tomahawk has a range of 995 miles.",
+            text=text,
+            score=0.8,
+            quote_span=(7, 45),
+        ),
+    )
+    return Answer(
+        user_input=question,
+        response=response,
+        abstained=not cited,
+        search_query=query or question,
+        citations=cites if cited else (),
+        notice=notice,
+        latency_ms={"total": 12.3},
+    ).to_dict()
 
 
 def shown_text(markdown: str) -> str:
@@ -45,10 +64,24 @@ def shown_text(markdown: str) -> str:
 
 # --- escaping -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    XSS, "**bold** and _it_", "[link](javascript:alert(1))", "# heading", "1. a list", "- a bullet",
-    "`code` ~~gone~~ | a | b |", "a & b &lt; c", "\\ backslash \\*", "$x$ and $$y$$", "![img](x.png)", "> quote",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        XSS,
+        "**bold** and _it_",
+        "[link](javascript:alert(1))",
+        "# heading",
+        "1. a list",
+        "- a bullet",
+        "`code` ~~gone~~ | a | b |",
+        "a & b &lt; c",
+        "\\ backslash \\*",
+        "$x$ and $$y$$",
+        "![img](x.png)",
+        "> quote",
+    ],
+)
 def test_escape_md_shows_text_literally(text):
     assert shown_text(render.escape_md(text)) == text
 
@@ -57,24 +90,32 @@ def test_escape_md_makes_control_characters_visible():
     assert render.escape_md("a\x00b\x07c") == "a\ufffdb\ufffdc"
 
 
-@pytest.mark.parametrize("text, limit, expected", [
-    ("short", 10, "short"),
-    ("x" * 100_000, 5, "xxxxx… (100,000 characters)"),
-    ("", 5, ""),
-])
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("short", 10, "short"),
+        ("x" * 100_000, 5, "xxxxx… (100,000 characters)"),
+        ("", 5, ""),
+    ],
+)
 def test_clip(text, limit, expected):
     assert render.clip(text, limit) == expected
 
 
 # --- history and chat messages --------------------------------------------------------
 
+
 def test_qa_history_keeps_answered_turns_only():
-    turns = [{"question": "Q1?", "answer": make_answer("Q1?", "A1"), "error": None},
-             {"question": "", "answer": None, "error": "The question is empty"},
-             {"question": "Q2?", "answer": make_answer("Q2?", "A2"), "error": None}]
+    turns = [
+        {"question": "Q1?", "answer": make_answer("Q1?", "A1"), "error": None},
+        {"question": "", "answer": None, "error": "The question is empty"},
+        {"question": "Q2?", "answer": make_answer("Q2?", "A2"), "error": None},
+    ]
     assert render.qa_history(turns) == [
-        {"role": "user", "content": "Q1?"}, {"role": "assistant", "content": "A1"},
-        {"role": "user", "content": "Q2?"}, {"role": "assistant", "content": "A2"},
+        {"role": "user", "content": "Q1?"},
+        {"role": "assistant", "content": "A1"},
+        {"role": "user", "content": "Q2?"},
+        {"role": "assistant", "content": "A2"},
     ]
     assert last_answered(turns) == 2
     assert last_answered(turns[:2]) == 0
@@ -82,17 +123,21 @@ def test_qa_history_keeps_answered_turns_only():
 
 
 def test_chat_messages_two_per_turn_and_pending_text():
-    turns = [{"question": XSS, "answer": make_answer(XSS), "error": None},
-             {"question": "🙂", "answer": None, "error": "The question has no words in it"},
-             {"question": "Next?", "answer": None, "error": None}]
+    turns = [
+        {"question": XSS, "answer": make_answer(XSS), "error": None},
+        {"question": "🙂", "answer": None, "error": "The question has no words in it"},
+        {"question": "Next?", "answer": None, "error": None},
+    ]
     messages = render.chat_messages(turns, pending="It is")
     assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert shown_text(messages[0]["content"]) == XSS
     assert messages[3]["content"].startswith("⚠️ The question has no words in it")
     assert messages[5]["content"] == "It is …"
     assert render.chat_messages(turns[2:])[1]["content"] == "…"
-    assert render.chat_messages([{"question": " \n", "answer": None, "error": "empty"}])[0]["content"] == \
-        "*(empty message)*"
+    assert (
+        render.chat_messages([{"question": " \n", "answer": None, "error": "empty"}])[0]["content"]
+        == "*(empty message)*"
+    )
 
 
 def test_a_huge_question_is_shown_clipped():
@@ -102,8 +147,13 @@ def test_a_huge_question_is_shown_clipped():
 
 
 def test_answer_markdown_shows_notice_searched_for_and_sources():
-    plain = render.answer_markdown(make_answer("What is its range?", query="What is the range of the Tomahawk?",
-                                               notice="The LLM timed out; this is the extractive answer"))
+    plain = render.answer_markdown(
+        make_answer(
+            "What is its range?",
+            query="What is the range of the Tomahawk?",
+            notice="The LLM timed out; this is the extractive answer",
+        )
+    )
     parts = plain.split("\n\n")
     assert shown_text(parts[0]) == "It is 995 miles. [1]"
     assert shown_text(parts[1]) == "⚠️ The LLM timed out; this is the extractive answer"
@@ -116,18 +166,22 @@ def test_answer_markdown_shows_notice_searched_for_and_sources():
 
 # --- the sources panel ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text, span, expected", [
-    ("a <b> c", (2, 5), "a <mark>&lt;b&gt;</mark> c"),
-    ("abc", None, "abc"),
-    ("abc", (2, 9), "abc"),  # a span outside the text marks nothing rather than the wrong words
-    ("<x>", (0, 3), "<mark>&lt;x&gt;</mark>"),
-])
+
+@pytest.mark.parametrize(
+    "text, span, expected",
+    [
+        ("a <b> c", (2, 5), "a <mark>&lt;b&gt;</mark> c"),
+        ("abc", None, "abc"),
+        ("abc", (2, 9), "abc"),  # a span outside the text marks nothing rather than the wrong words
+        ("<x>", (0, 3), "<mark>&lt;x&gt;</mark>"),
+    ],
+)
 def test_highlight(text, span, expected):
-    assert render.highlight(text, span) == expected
+    assert panels.highlight(text, span) == expected
 
 
 def test_sources_html_marks_the_quote_and_escapes_article_text():
-    panel = render.sources_html({"question": "Q?", "answer": make_answer(XSS), "error": None})
+    panel = panels.sources_html({"question": "Q?", "answer": make_answer(XSS), "error": None})
     assert 'data-paragraph="10"' in panel and "¶10" in panel
     assert "<mark>The Tomahawk has a range of 995 miles.</mark>" in panel
     assert "An &lt;b&gt;Article&lt;/b&gt;" in panel and "<b>Article" not in panel
@@ -137,16 +191,16 @@ def test_sources_html_marks_the_quote_and_escapes_article_text():
 
 def test_sources_html_for_a_refusal_an_error_and_nothing():
     refusal = make_answer("Capital of France?", "The article doesn't say.", cited=False)
-    panel = render.sources_html({"question": "x", "answer": refusal})
+    panel = panels.sources_html({"question": "x", "answer": refusal})
     assert "the article doesn't say" in panel and "Answered by" not in panel and " ms" not in panel
-    assert "not answered" in render.sources_html({"question": "", "answer": None, "error": "empty"})
-    assert "appear here" in render.sources_html(None)
+    assert "not answered" in panels.sources_html({"question": "", "answer": None, "error": "empty"})
+    assert "appear here" in panels.sources_html(None)
 
 
 def test_sources_html_shows_the_article_details_as_its_own_fields(qa):
     answer = qa.ask("Who wrote the article?")
     metas = {m["id"]: m for m in render.article_meta(qa.index().articles.values())}
-    panel = render.sources_html({"question": "x", "answer": answer.to_dict()}, metas)
+    panel = panels.sources_html({"question": "x", "answer": answer.to_dict()}, metas)
     assert answer.citations[0].paragraph == 0
     assert "article details" in panel and "<dt>Author</dt><dd><mark>Abhishek Tiwari</mark></dd>" in panel
     assert "<dt>Published</dt>" in panel and "written by its author" not in panel  # fields, not sentences
@@ -157,15 +211,17 @@ def test_citation_markers_link_to_their_cards():
     message = render.answer_markdown(answer)
     assert '<a class="cite" href="#cite-a1b2-1" title="Show source 1">[1]</a>' in message
     assert "\\[2\\]" in message and "#cite-a1b2-2" not in message  # no citation 2: plain text
-    panel = render.sources_html({"question": "Q?", "answer": answer})
+    panel = panels.sources_html({"question": "Q?", "answer": answer})
     assert 'id="src-a1b2-1"' in panel and 'data-answer-id="a1b2"' in panel
-    assert '<span class="source-title" title="An &lt;b&gt;Article&lt;/b&gt;">An &lt;b&gt;Article&lt;/b&gt;</span>' in panel
+    assert (
+        '<span class="source-title" title="An &lt;b&gt;Article&lt;/b&gt;">An &lt;b&gt;Article&lt;/b&gt;</span>' in panel
+    )
 
 
 def test_a_source_card_shows_a_short_title():
     answer = make_answer() | {"id": "x"}
     answer["citations"][0]["article_title"] = "Trump And Putin Set To Meet For Second Time In Hungary"
-    assert ">Trump And Putin Set To Meet…</span>" in render.sources_html({"question": "Q?", "answer": answer})
+    assert ">Trump And Putin Set To Meet…</span>" in panels.sources_html({"question": "Q?", "answer": answer})
 
 
 @pytest.mark.parametrize("short, leads", [(None, False), ("995 miles", True), ("", False), ("<b>x</b>", True)])
@@ -179,8 +235,9 @@ def test_the_short_answer_leads_in_bold_when_there_is_one(short, leads):
 
 
 def test_a_refusal_shows_no_reasons_and_may_hint_at_the_closest_passage():
-    refusal = make_answer("Capital of France?", "The article doesn't say. I found nothing (no passage names a city).",
-                          cited=False)
+    refusal = make_answer(
+        "Capital of France?", "The article doesn't say. I found nothing (no passage names a city).", cited=False
+    )
     refusal["retrieved_contexts"] = ["Washington: US President <b>Donald Trump</b> has announced a meeting."]
     message = render.answer_markdown(refusal)
     first, hint = message.split("\n\n")
@@ -195,17 +252,19 @@ def test_a_refusal_shows_no_reasons_and_may_hint_at_the_closest_passage():
 
 def test_the_article_view_numbers_paragraphs_and_links_the_original(qa):
     art = next(iter(qa.index().articles.values()))
-    view = render.article_view([art])
+    view = panels.article_view([art])
     assert '<p class="para" data-paragraph="10"><span class="pnum">¶10</span> ' in view
     assert "range of around 995 miles" in view and "Read the original" not in view  # the seed has no URL
-    linked = render.article_view([dataclasses.replace(art, url="https://example.com/story?a=1&b=<2>")])
+    linked = panels.article_view([dataclasses.replace(art, url="https://example.com/story?a=1&b=<2>")])
     assert 'href="https://example.com/story?a=1&amp;b=&lt;2&gt;"' in linked
-    assert "Read the original" not in render.article_view([dataclasses.replace(art, url="javascript:alert(1)")])
+    assert "Read the original" not in panels.article_view([dataclasses.replace(art, url="javascript:alert(1)")])
 
 
 def test_chat_messages_mark_the_answer_shown_in_the_sources_panel():
-    turns = [{"question": "Q1?", "answer": make_answer("Q1?") | {"id": "a"}, "error": None},
-             {"question": "Q2?", "answer": make_answer("Q2?") | {"id": "b"}, "error": None}]
+    turns = [
+        {"question": "Q1?", "answer": make_answer("Q1?") | {"id": "a"}, "error": None},
+        {"question": "Q2?", "answer": make_answer("Q2?") | {"id": "b"}, "error": None},
+    ]
     marked = ["shown-in-sources" in m["content"] for m in render.chat_messages(turns, shown=0)]
     assert marked == [False, True, False, False]
     assert render.feedback_values([{**turns[0], "vote": "up"}, turns[1]]) == ["Like", None]
@@ -217,30 +276,40 @@ ARTICLES = [{"id": "a", "title": "Title <i>", "author": "A. Writer", "published"
 
 
 def test_export_json_round_trips_with_citations():
-    turns = [{"question": "Q?", "answer": make_answer(), "error": None},
-             {"question": "", "answer": None, "error": "The question is empty"}]
-    text = render.export_json(turns, ARTICLES, now=NOW)
+    turns = [
+        {"question": "Q?", "answer": make_answer(), "error": None},
+        {"question": "", "answer": None, "error": "The question is empty"},
+    ]
+    text = exports.export_json(turns, ARTICLES, now=NOW)
     doc = json.loads(text)
     assert doc["exported_at"] == "2026-01-02T03:04:05+00:00"
     assert doc["conversation"][0]["answer"]["citations"][0]["quote_span"] == [7, 45]
-    back = render.turns_from_export(text)
+    back = exports.turns_from_export(text)
     assert back[0]["answer"]["citations"] == turns[0]["answer"]["citations"]
     assert back[1] == {"question": "", "answer": None, "error": "The question is empty"}
     assert render.chat_messages(back) == render.chat_messages(turns)
 
 
-@pytest.mark.parametrize("text", ["not json", "{}", '{"conversation": [{"answer": {}}]}',
-                                  '{"conversation": [{"question": "q", "answer": {"user_input": 1, '
-                                  '"response": "r", "abstained": false}}]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "{}",
+        '{"conversation": [{"answer": {}}]}',
+        '{"conversation": [{"question": "q", "answer": {"user_input": 1, "response": "r", "abstained": false}}]}',
+    ],
+)
 def test_turns_from_export_rejects_other_files(text):
     with pytest.raises(ValueError, match="not an exported conversation"):
-        render.turns_from_export(text)
+        exports.turns_from_export(text)
 
 
 def test_export_markdown_lists_each_answer_with_its_passages():
-    turns = [{"question": XSS, "answer": make_answer(XSS, query="rewritten"), "error": None},
-             {"question": "", "answer": None, "error": "The question is empty"}]
-    md = render.export_markdown(turns, ARTICLES, now=NOW)
+    turns = [
+        {"question": XSS, "answer": make_answer(XSS, query="rewritten"), "error": None},
+        {"question": "", "answer": None, "error": "The question is empty"},
+    ]
+    md = exports.export_markdown(turns, ARTICLES, now=NOW)
     assert md.startswith("# Conversation about “Title &lt;i&gt;”\n")
     assert "## 1. &lt;img src=x onerror=alert(1)&gt;" in md
     assert "- [1] ¶10: “The Tomahawk has a range of 995 miles.”" in md
@@ -259,13 +328,22 @@ def test_export_files_writes_markdown_and_json(tmp_path):
 
 # --- feedback -------------------------------------------------------------------------
 
+
 def test_feedback_record_has_what_was_rated():
     answer = make_answer("Q?", query="Q rewritten")
     record = feedback_record(answer, "down", "  wrong \n paragraph ", now=NOW)
     assert record == {
-        "time": "2026-01-02T03:04:05+00:00", "rating": "down", "comment": "wrong paragraph",
-        "question": "Q?", "search_query": "Q rewritten", "answer": "It is 995 miles. [1]", "abstained": False,
-        "citations": answer["citations"], "backend": "extractive", "notice": None, "answer_id": None,
+        "time": "2026-01-02T03:04:05+00:00",
+        "rating": "down",
+        "comment": "wrong paragraph",
+        "question": "Q?",
+        "search_query": "Q rewritten",
+        "answer": "It is 995 miles. [1]",
+        "abstained": False,
+        "citations": answer["citations"],
+        "backend": "extractive",
+        "notice": None,
+        "answer_id": None,
     }
 
 
@@ -298,7 +376,9 @@ def test_one_vote_per_answer_a_change_replaces_it_and_a_withdrawal_removes_it(tm
     vote(path, feedback_record(b, "up"))
     vote(path, feedback_record(a, "down", "wrong paragraph"))
     assert [(r["answer_id"], r["rating"], r["comment"]) for r in read_feedback(path)] == [
-        ("b", "up", None), ("a", "down", "wrong paragraph")]
+        ("b", "up", None),
+        ("a", "down", "wrong paragraph"),
+    ]
     withdraw(path, "a")
     assert [r["answer_id"] for r in read_feedback(path)] == ["b"]
     withdraw(tmp_path / "none-yet.jsonl", "a")  # nothing to withdraw: no file made

@@ -34,7 +34,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(qa):
-    from bot.ui import launch
+    from bot.app.ui import launch
 
     demo = launch(qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url.rstrip("/")
@@ -66,8 +66,7 @@ def test_ask_returns_the_answer_with_its_citations(client):
 
 def test_a_follow_up_with_history_is_searched_rewritten(client):
     first = client.predict("Tell me about the Tomahawk missile.", [], api_name="/ask")
-    history = [{"role": "user", "content": first["user_input"]},
-               {"role": "assistant", "content": first["response"]}]
+    history = [{"role": "user", "content": first["user_input"]}, {"role": "assistant", "content": first["response"]}]
     answer = client.predict("What is its range?", history, api_name="/ask")
     assert answer["search_query"] != answer["user_input"] and "Tomahawk" in answer["search_query"]
     assert any(c["paragraph"] == 10 for c in answer["citations"])
@@ -79,13 +78,16 @@ def test_a_question_the_article_does_not_answer_is_refused(client):
     assert answer["response"].startswith("The article doesn't say")
 
 
-@pytest.mark.parametrize("question, history, says", [
-    ("", None, "The question is empty - type a question about the article"),
-    ("x" * 100_000, None, "the limit is 2,000"),
-    ("🙂🙂", None, "The question has no words in it"),
-    ("bell\x07", None, "control characters (U+0007)"),
-    ("What is its range?", [{"role": "robot", "content": "hi"}], "history turn 1 must be"),
-])
+@pytest.mark.parametrize(
+    "question, history, says",
+    [
+        ("", None, "The question is empty - type a question about the article"),
+        ("x" * 100_000, None, "the limit is 2,000"),
+        ("🙂🙂", None, "The question has no words in it"),
+        ("bell\x07", None, "control characters (U+0007)"),
+        ("What is its range?", [{"role": "robot", "content": "hi"}], "history turn 1 must be"),
+    ],
+)
 def test_bad_input_gets_the_fix_and_the_server_goes_on(client, question, history, says):
     with pytest.raises(AppError, match=None) as err:
         client.predict(question, history, api_name="/ask")
@@ -103,8 +105,13 @@ def test_the_page_is_served(app_url):
 @pytest.mark.slow
 def test_app_py_serves_on_the_gradio_host_and_port(qa, tmp_path):
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "BOT_INDEX_DIR": str(qa.settings.index_dir), "BOT_FEEDBACK_PATH": str(tmp_path / "fb.jsonl")}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "BOT_INDEX_DIR": str(qa.settings.index_dir),
+        "BOT_FEEDBACK_PATH": str(tmp_path / "fb.jsonl"),
+    }
     log = open(tmp_path / "app.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from bot import render
-from bot.answer import Answer
-from bot.ui import NO_EVAL, UNEXPECTED, answer_turn, create_app, evaluation_view
+from bot.app import panels, render
+from bot.app.handlers import NO_EVAL, UNEXPECTED, answer_turn, evaluation_view
+from bot.app.ui import create_app
+from bot.core.answer import Answer
 
 TOMAHAWK = "What is the range of a Tomahawk missile?"
 
 
 # --- answering a turn: streaming, bad input, failures ---------------------------------
+
 
 def run_turn(qa, message, turns=()):
     steps = list(answer_turn(qa, message, list(turns)))
@@ -47,14 +49,17 @@ def test_a_follow_up_uses_the_answered_history(qa):
     assert "995 miles" in answer["response"]
 
 
-@pytest.mark.parametrize("message, says", [
-    ("", "empty"),
-    ("   \n\t ", "empty"),
-    ("why " * 25_000, "limit is 2,000"),
-    ("🙂🚀🙂", "no words"),
-    ("What is\x00 the range?\x1b[31m", "control characters"),
-    (None, "empty"),
-])
+@pytest.mark.parametrize(
+    "message, says",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("why " * 25_000, "limit is 2,000"),
+        ("🙂🚀🙂", "no words"),
+        ("What is\x00 the range?\x1b[31m", "control characters"),
+        (None, "empty"),
+    ],
+)
 def test_bad_input_becomes_a_message_and_the_session_goes_on(qa, message, says):
     _, turns = run_turn(qa, message)
     assert turns[-1]["answer"] is None and says in turns[-1]["error"]
@@ -92,8 +97,13 @@ class StreamingQA:
     def stream(self, question, history=None, article_id=None):
         yield "The Tomahawk"
         yield "The Tomahawk has a range"
-        yield Answer(user_input=question, response="The Tomahawk has a range of 995 miles. [1]", abstained=False,
-                     backend="openai", notice="The language model timed out - this answer is extractive")
+        yield Answer(
+            user_input=question,
+            response="The Tomahawk has a range of 995 miles. [1]",
+            abstained=False,
+            backend="openai",
+            notice="The language model timed out - this answer is extractive",
+        )
 
 
 def test_streamed_tokens_show_as_they_come_and_the_notice_stays():
@@ -101,19 +111,22 @@ def test_streamed_tokens_show_as_they_come_and_the_notice_stays():
     shown = [render.chat_messages(t, pending)[-1]["content"] for t, pending in steps]
     assert shown[1:3] == ["The Tomahawk …", "The Tomahawk has a range …"]
     assert "⚠️ The language model timed out" in shown[-1]
-    panel = render.sources_html(turns[-1])
+    panel = panels.sources_html(turns[-1])
     assert "OpenAI-compatible" in panel and "timed out" in panel
 
 
-@pytest.mark.parametrize("backend, name", [
-    ("extractive", "the extractive answerer (quotes the article, no language model)"),
-    ("llamacpp", "a local language model (llama.cpp)"),
-    ("openai:gpt-4o-mini", "a language model through an OpenAI-compatible API (gpt-4o-mini)"),
-    ("somethingnew", "somethingnew"),
-    ("", "the extractive answerer (quotes the article, no language model)"),
-])
+@pytest.mark.parametrize(
+    "backend, name",
+    [
+        ("extractive", "the extractive answerer (quotes the article, no language model)"),
+        ("llamacpp", "a local language model (llama.cpp)"),
+        ("openai:gpt-4o-mini", "a language model through an OpenAI-compatible API (gpt-4o-mini)"),
+        ("somethingnew", "somethingnew"),
+        ("", "the extractive answerer (quotes the article, no language model)"),
+    ],
+)
 def test_backend_name(backend, name):
-    assert render.backend_name(backend) == name
+    assert panels.backend_name(backend) == name
 
 
 def test_an_unexpected_failure_shows_no_traceback():
@@ -123,6 +136,7 @@ def test_an_unexpected_failure_shows_no_traceback():
 
 
 # --- the evaluation tab and the app itself --------------------------------------------
+
 
 def test_evaluation_view_shows_the_latest_run(tmp_path):
     plot = tmp_path / "recall.png"
@@ -170,8 +184,11 @@ def test_create_app_loads_nothing_and_names_the_ask_endpoint():
 
 
 def test_importing_the_app_loads_no_model():
-    code = ("import sys, app, bot.ui; bot.ui.create_app(); "
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb', 'bot.qa') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=str(Path(__file__).parent.parent))
+    code = (
+        "import sys, app, bot.app.ui; bot.app.ui.create_app(); "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb', 'bot.answering.pipeline') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(Path(__file__).parent.parent)
+    )
     assert out.stdout.strip() == "[]"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.verify import (
+from bot.llm.verify import (
     SUPPORT_THRESHOLD,
     Checker,
     Passage,
@@ -20,35 +20,47 @@ from bot.verify import (
 )
 from tests.conftest import EVAL_DIR
 
-BUDAPEST = ("US President Donald Trump has announced a second meeting with Russian President Vladimir Putin, "
-            "set to take place in Hungary's Budapest, in a bid to end the ongoing war in Ukraine. Trump made the "
-            "announcement after holding a two-hour-long phone call with Putin on Thursday.")
-ALASKA = ("Trump and Putin previously met in Alaska in August, but their discussion did not yield a diplomatic "
-          "breakthrough, leaving Trump frustrated.")
+BUDAPEST = (
+    "US President Donald Trump has announced a second meeting with Russian President Vladimir Putin, "
+    "set to take place in Hungary's Budapest, in a bid to end the ongoing war in Ukraine. Trump made the "
+    "announcement after holding a two-hour-long phone call with Putin on Thursday."
+)
+ALASKA = (
+    "Trump and Putin previously met in Alaska in August, but their discussion did not yield a diplomatic "
+    "breakthrough, leaving Trump frustrated."
+)
 ERAM = "The US approved the sale of up to 3,350 ERAMs to Ukraine, with a range of up to 280 miles."
 ZELENSKYY = "Zelenskyy is set to meet with Trump at the White House, where he will press for long-range missiles."
-PASSAGES = [Passage(t, chunk_id=f"c{n}", article_id="a", article_title="T", paragraph=n)
-            for n, t in enumerate([ALASKA, BUDAPEST, ERAM, ZELENSKYY], start=1)]
+PASSAGES = [
+    Passage(t, chunk_id=f"c{n}", article_id="a", article_title="T", paragraph=n)
+    for n, t in enumerate([ALASKA, BUDAPEST, ERAM, ZELENSKYY], start=1)
+]
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("In Budapest [1].", "In Budapest [1]."),
-    ("In Budapest. [1]", "In Budapest [1]."),
-    ("In Budapest. [1] [2] Next.", "In Budapest [1] [2]. Next."),
-    ("See [1, 3].", "See [1][3]."),
-    ("No markers.", "No markers."),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("In Budapest [1].", "In Budapest [1]."),
+        ("In Budapest. [1]", "In Budapest [1]."),
+        ("In Budapest. [1] [2] Next.", "In Budapest [1] [2]. Next."),
+        ("See [1, 3].", "See [1][3]."),
+        ("No markers.", "No markers."),
+        ("", ""),
+    ],
+)
 def test_normalize_markers(raw, expected):
     assert normalize_markers(raw) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("It met in Budapest. [1] Then in Alaska [2].", ["It met in Budapest [1].", "Then in Alaska [2]."]),
-    ("The U.S. President spoke [1]. Putin listened [2]", ["The U.S. President spoke [1].", "Putin listened [2]"]),
-    ("one fragment", ["one fragment"]),
-    ("   ", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("It met in Budapest. [1] Then in Alaska [2].", ["It met in Budapest [1].", "Then in Alaska [2]."]),
+        ("The U.S. President spoke [1]. Putin listened [2]", ["The U.S. President spoke [1].", "Putin listened [2]"]),
+        ("one fragment", ["one fragment"]),
+        ("   ", []),
+    ],
+)
 def test_sentences(text, expected):
     assert sentences(text) == expected
 
@@ -57,21 +69,27 @@ def test_claim_terms_leave_out_words_about_the_source():
     assert claim_terms("According to the article, Putin initiated the call [2].") == {"putin", "initi", "call"}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("up to 3,350 ERAMs [3]", {"3350"}),
-    ("2.5 km and 280 miles", {"2.5", "280"}),
-    ("no figures [1]", set()),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("up to 3,350 ERAMs [3]", {"3350"}),
+        ("2.5 km and 280 miles", {"2.5", "280"}),
+        ("no figures [1]", set()),
+    ],
+)
 def test_numbers(text, expected):
     assert numbers(text) == expected
 
 
-@pytest.mark.parametrize("claim, passage, low, high", [
-    ("Trump and Putin will meet in Budapest, Hungary [2].", BUDAPEST, 1.0, 1.0),
-    ("The article says they previously met in Alaska in August.", ALASKA, 1.0, 1.0),
-    ("The population of Hungary is approximately 3.1 million [2].", BUDAPEST, 0.0, 0.2),
-    ("Zelenskyy will press for missiles at the White House.", BUDAPEST, 0.0, SUPPORT_THRESHOLD - 0.01),
-])
+@pytest.mark.parametrize(
+    "claim, passage, low, high",
+    [
+        ("Trump and Putin will meet in Budapest, Hungary [2].", BUDAPEST, 1.0, 1.0),
+        ("The article says they previously met in Alaska in August.", ALASKA, 1.0, 1.0),
+        ("The population of Hungary is approximately 3.1 million [2].", BUDAPEST, 0.0, 0.2),
+        ("Zelenskyy will press for missiles at the White House.", BUDAPEST, 0.0, SUPPORT_THRESHOLD - 0.01),
+    ],
+)
 def test_support(claim, passage, low, high):
     assert low <= support(claim, passage) <= high
 
@@ -83,7 +101,9 @@ def test_a_number_the_passages_do_not_state_is_missing():
 
 def test_quote_is_the_supporting_sentence_of_the_passage():
     s, e = quote_span("Trump and Putin spoke by phone for two hours on Thursday [2].", BUDAPEST)
-    assert BUDAPEST[s:e] == "Trump made the announcement after holding a two-hour-long phone call with Putin on Thursday."
+    assert (
+        BUDAPEST[s:e] == "Trump made the announcement after holding a two-hour-long phone call with Putin on Thursday."
+    )
 
 
 def test_supported_sentences_are_kept_and_markers_renumbered_by_first_use():
@@ -105,12 +125,15 @@ def test_a_marker_naming_a_passage_that_was_not_given_removes_the_sentence():
     assert [c.chunk_id for c in citations] == ["c1"]
 
 
-@pytest.mark.parametrize("sentence, reason", [
-    ("The population of Hungary is approximately 3.1 million [2].", "of its terms are in the cited passage"),
-    ("The US approved the sale of up to 4,000 ERAMs to Ukraine [3].", "do not state 4000"),
-    ("The meeting will take place in Budapest [1].", "of its terms are in the cited passage"),  # wrong passage
-    ("Putin agreed to a ceasefire during the call.", "no citation and no passage supports it"),
-])
+@pytest.mark.parametrize(
+    "sentence, reason",
+    [
+        ("The population of Hungary is approximately 3.1 million [2].", "of its terms are in the cited passage"),
+        ("The US approved the sale of up to 4,000 ERAMs to Ukraine [3].", "do not state 4000"),
+        ("The meeting will take place in Budapest [1].", "of its terms are in the cited passage"),  # wrong passage
+        ("Putin agreed to a ceasefire during the call.", "no citation and no passage supports it"),
+    ],
+)
 def test_unsupported_sentences_are_removed_with_the_reason(sentence, reason):
     checker = Checker(PASSAGES)
     assert checker.check(sentence).text is None
@@ -139,13 +162,16 @@ def test_sentences_asserting_nothing_are_dropped_without_counting_as_unsupported
     assert checker.removed == []
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("The article doesn't say.", True),
-    ("The article doesn’t say [1].", True),
-    ("The article doesn't say. The passages are about a phone call.", True),
-    ("Trump and Putin will meet in Budapest [2].", False),
-    ("", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The article doesn't say.", True),
+        ("The article doesn’t say [1].", True),
+        ("The article doesn't say. The passages are about a phone call.", True),
+        ("Trump and Putin will meet in Budapest [2].", False),
+        ("", False),
+    ],
+)
 def test_is_refusal(text, expected):
     assert is_refusal(text, "The article doesn't say.") is expected
 
@@ -155,8 +181,11 @@ def test_threshold_keeps_most_dev_set_answers_stated_against_their_gold_passage(
     answer" is supported by its gold passage for at least 85% of the answerable dev questions."""
     rows = [json.loads(line) for line in (EVAL_DIR / "article.jsonl").read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r["answerable"] and r["reference_contexts"]]
-    kept = [support(f"{r['user_input'].rstrip('?')}: {r['reference']}.", " ".join(r["reference_contexts"]))
-            >= SUPPORT_THRESHOLD for r in rows]
+    kept = [
+        support(f"{r['user_input'].rstrip('?')}: {r['reference']}.", " ".join(r["reference_contexts"]))
+        >= SUPPORT_THRESHOLD
+        for r in rows
+    ]
     assert len(rows) >= 50
     assert sum(kept) / len(kept) >= 0.85
 
@@ -180,11 +209,14 @@ def test_a_sentence_that_repeats_itself_is_removed():
     assert checker.check(looping).text is None and checker.removed[0][1] == "it repeats itself"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("The article does not provide any information about who initiated the call [1].", True),
-    ("The passages don't say where they met. There is no mention of a date.", True),
-    ("Trump and Putin will meet in Budapest [2]. The article does not say when.", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The article does not provide any information about who initiated the call [1].", True),
+        ("The passages don't say where they met. There is no mention of a date.", True),
+        ("Trump and Putin will meet in Budapest [2]. The article does not say when.", False),
+    ],
+)
 def test_a_refusal_in_other_words_is_a_refusal_not_a_claim(text, expected):
     assert is_refusal(text, "The article doesn't say.") is expected
 

@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot.article import load_articles
-from bot.dataset import locate
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.evaluation.dataset import locate
+from bot.text.article import load_articles
 
 
 def main(path: str) -> int:

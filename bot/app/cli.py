@@ -1,0 +1,205 @@
+"""The command line: a thin edge over `ArticleQA` and the `Answer` contract.
+
+    python -m bot ask "What is the range of a Tomahawk missile?" [--json]
+    python -m bot ask --batch questions.jsonl [--out answers.jsonl]
+    python -m bot index [--rebuild]
+    python -m bot add PATH_OR_URL… [--no-index]
+    python -m bot remove ID…
+    python -m bot bench [--scale [--sizes 1,100,1000] [--modes embedded,server]]
+    python -m bot eval tests/eval/article.jsonl
+
+Errors print one line naming the fix and exit non-zero (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from typing import Any
+
+from ..core.errors import BotError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    commands: dict[str, Any]  # name -> its parser (set on the top-level parser)
+
+    def error(self, message):  # exit 2 with one line, like every other usage error
+        # SystemExit("text") would exit 1, and the usage block made it several lines.
+        command = " ".join(["python -m bot", *self.prog.split()[1:], "--help"])  # prog: "bot" or "bot ask"
+        print(f"error: {message} - see `{command}`", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _limit(text: str) -> float:
+    """A gate's limit: a finite number, at least 0 ('nan' would let every run pass)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number, 0 or more")
+    return value
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="bot", description="Ask questions about a news article, with cited answers.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ask = sub.add_parser("ask", help="answer a question (or a batch of them)")
+    ask.add_argument("question", nargs="?", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--batch", metavar="IN.jsonl", help='answer {"id", "user_input", "history"} lines')
+    ask.add_argument("--out", metavar="OUT.jsonl", help="where batch answers go (default: standard output)")
+    ask.add_argument("--article", metavar="ID", help="only search this article (its file name without .txt)")
+
+    index = sub.add_parser("index", help="build the index if it is missing or stale")
+    index.add_argument("--rebuild", action="store_true", help="build it again from scratch")
+
+    add = sub.add_parser("add", help="add articles: .txt, Markdown or HTML files, folders of them, or http(s) URLs")
+    add.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
+    add.add_argument("--no-index", action="store_true", help="only write the articles; index on the next question")
+    remove = sub.add_parser("remove", help="remove articles by id (their file names without .txt)")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.add_argument("--no-index", action="store_true", help="only delete the files; index on the next question")
+
+    bench = sub.add_parser("bench", help="measure speed against floors measured in the same run")
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        default=30,
+        help="timings of the floor and of a warm answer: at least one per question (default 30)",
+    )
+    bench.add_argument("--scale", action="store_true", help="index synthetic archives of growing size instead")
+    bench.add_argument(
+        "--sizes", default="1,100,1000", help="with --scale: article counts; 1 is always added (default 1,100,1000)"
+    )
+    bench.add_argument("--modes", default="embedded,server", help="with --scale: embedded, server or both")
+
+    ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
+    ev.add_argument("dataset", help="JSON-lines dataset, e.g. tests/eval/article.jsonl")
+    ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
+    ev.add_argument("--fail-under", default="", help="gates such as recall@5=0.95,citation_precision=0.9")
+    ev.add_argument("--max-p95-ms", type=_limit, help="fail when total p95 latency exceeds this")
+    ev.add_argument("--baseline", help="an earlier summary.json to compare with")
+    ev.add_argument("--max-drop", type=_limit, help="fail when a metric drops more than this below the baseline")
+    ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.commands = sub.choices  # name -> its parser
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to, whose --help lists what it takes
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "ask":
+            return _ask(args)
+        if args.command == "index":
+            return _index(args)
+        if args.command in ("add", "remove"):
+            return _add_or_remove(args)
+        if args.command == "bench" and args.scale:
+            from benchmarks.scale import run_cli as run_scale  # the benchmarks live beside the package
+
+            return run_scale(args)
+        if args.command == "bench":
+            from benchmarks.bench import run_bench
+
+            return run_bench(repeat=args.repeat)
+        if args.command == "eval":
+            from .eval_command import run_cli
+
+            return run_cli(args)
+    except BotError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _add_or_remove(args) -> int:
+    """`python -m bot add …` / `python -m bot remove …`: one line per source, then re-index."""
+    from ..answering.backends import answerer_for
+    from ..core.settings import Settings
+    from ..ingest.sources import add, remove
+
+    settings = Settings.from_env()
+    answerer_for(settings)  # a bad BOT_LLM is reported before any file changes
+    if args.command == "add":
+        outcomes = add(args.sources, settings.articles_dir)
+    else:
+        outcomes = remove(args.ids, settings.articles_dir)
+    for o in outcomes:
+        print(o.line)
+    changed = any(o.status in ("added", "replaced", "removed") for o in outcomes)
+    if changed and not args.no_index:
+        if not any(settings.articles_dir.glob("*.txt")):
+            print(f"{settings.articles_dir} has no articles left - add one before asking questions")
+        else:
+            from ..answering.pipeline import ArticleQA
+
+            index = ArticleQA(settings).index()
+            print(f"Index ready: {len(index.articles)} article(s), {len(index.chunks)} passages")
+    return 1 if any(o.status == "refused" for o in outcomes) else 0
+
+
+def _index(args) -> int:
+    from ..answering.pipeline import ArticleQA
+
+    qa = ArticleQA()
+    index = qa.index(rebuild=args.rebuild)
+    where = qa.settings.chroma_url or qa.settings.index_dir
+    print(
+        f"Index ready at {where}: {len(index.articles)} article(s), {len(index.chunks)} passages ({index.fingerprint[:12]})"
+    )
+    return 0
+
+
+def _ask(args) -> int:
+    from ..answering.pipeline import ArticleQA
+
+    if args.batch and args.question:
+        raise UsageError("Give either a question or --batch FILE, not both")
+    if not args.batch and args.question is None:
+        raise UsageError(
+            'No question given - run `python -m bot ask "your question"` or `python -m bot ask --batch in.jsonl`'
+        )
+    if args.out and not args.batch:
+        raise UsageError("--out goes with --batch - add --batch IN.jsonl, or drop --out")
+    qa = ArticleQA()
+    if args.batch:
+        from .batch import answer_batch
+
+        return answer_batch(qa, args.batch, args.out, article_id=args.article)
+    started = time.perf_counter()
+    qa.load()  # the model and index: start-up, reported apart from the question's own stages
+    load_ms = (time.perf_counter() - started) * 1000
+    answer = qa.ask(args.question, article_id=args.article)
+    if args.json:
+        print(json.dumps(answer.to_dict() | {"load_ms": round(load_ms, 2)}, ensure_ascii=False, indent=2))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def render_text(answer) -> str:
+    """The answer, then its numbered sources with paragraph numbers."""
+    lines = [answer.response]
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    if answer.search_query and answer.search_query != answer.user_input:
+        lines.append(f"Searched for: {answer.search_query}")
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            dated = f" ({c.published})" if c.published else ""
+            lines.append(f"[{c.marker}] {c.label} of “{c.article_title}”{dated}")
+            lines.append(f"    {c.text}")
+    return "\n".join(lines)

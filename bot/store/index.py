@@ -1,0 +1,208 @@
+"""The index: chunk vectors in Chroma (cosine), each with its sentence vectors, BM25 in memory.
+
+The articles folder is the source of truth. An index build is named by a fingerprint
+of what it was built from (the articles' content hashes, the embedding model, the
+chunker version, the record layout), so a stale index is simply one whose fingerprint
+is not the current one. A build writes a new collection beside the old one and marks it
+complete only at the end; readers never open an incomplete build, so an interrupted
+rebuild leaves the previous index serving. Re-indexing unchanged articles finds the
+build and adds nothing. This module decides when to build and opens builds; build.py
+writes them and chroma.py connects to the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import StoreError, UsageError
+from ..text.article import Article, load_articles
+from ..text.words import acronyms, words
+from .bm25 import BM25
+from .build import FORMAT, PREFIX, drop_build, reusable_build, sentence_rows, swap_build, write_build
+from .chroma import connect, wipe_if_corrupt
+from .chunking import CHUNKER_VERSION, Chunk, chunk_article
+from .embeddings import Embedder
+
+STAGING = "-next"  # a forced rebuild is written under name + STAGING, then swapped in
+
+
+def fingerprint(articles: list[Article], model_id: str) -> str:
+    h = hashlib.sha256(f"chunker={CHUNKER_VERSION}\nmodel={model_id}\nformat={FORMAT}\n".encode())
+    for a in sorted(articles, key=lambda a: a.id):
+        h.update(f"{a.id}={a.content_hash}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class Index:
+    """A complete, current build: what retrieval and answering read."""
+
+    client: Any
+    chunks_col: Any
+    articles: dict[str, Article]
+    chunks: dict[str, Chunk]
+    lexical: BM25
+    fingerprint: str
+    embedder: Embedder
+    vocabulary: frozenset[str] = frozenset()  # every word of the articles and their names' acronyms, lower-cased
+    server_url: str | None = None  # BOT_CHROMA_URL, when the vectors live on a server
+
+    def __post_init__(self):
+        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def dense(self, query_vec: np.ndarray, n: int, article_id: str | None = None) -> list[tuple[str, float]]:
+        """The n chunks nearest the query: (chunk id, cosine similarity), best first."""
+        n = min(n, len(self.chunks))
+        if n <= 0:
+            return []
+        where = {"article_id": article_id} if article_id else None
+        try:
+            res = self.chunks_col.query(
+                query_embeddings=[query_vec.tolist()], n_results=n, where=where, include=["distances"]
+            )
+        except Exception as e:
+            raise self._failed(e) from None
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def check_article(self, article_id: str | None) -> None:
+        """A usage error for an article id no article has (None means all of them)."""
+        if article_id and article_id not in self.articles:
+            raise UsageError(f"No article has the id {article_id!r} - use one of: {_some(sorted(self.articles))}")
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """Per chunk, its sentence vectors (rows in sentence order); cached, bounded."""
+        out, missing = {}, []
+        for cid in chunk_ids:
+            if cid in self._sentence_cache:
+                self._sentence_cache.move_to_end(cid)
+                out[cid] = self._sentence_cache[cid]
+            else:
+                missing.append(cid)
+        if missing:
+            try:
+                res = self.chunks_col.get(ids=missing, include=["metadatas"])
+            except Exception as e:
+                raise self._failed(e) from None
+            found = dict(zip(res["ids"], res["metadatas"]))
+            dim = self.embedder.dimension
+            for cid in missing:
+                rows = sentence_rows(found.get(cid), len(self.chunks[cid].sentences), dim)
+                if rows is None:
+                    raise StoreError(
+                        "The index lacks sentence vectors for some passages - run `python -m bot index --rebuild`"
+                    )
+                out[cid] = self._sentence_cache[cid] = rows
+            while len(self._sentence_cache) > 4096:
+                self._sentence_cache.popitem(last=False)
+        return out
+
+    def _failed(self, e: Exception) -> StoreError:
+        if self.server_url:
+            return StoreError(
+                f"The Chroma server at {self.server_url} stopped answering ({e.__class__.__name__}) - "
+                "restart it (`chroma run --path index/chroma-server --port 8000`) or unset BOT_CHROMA_URL"
+            )
+        return StoreError(
+            f"The vector store failed to answer ({e.__class__.__name__}: {e}) - run `python -m bot index --rebuild`"
+        )
+
+
+def _complete_builds(client) -> dict[str, Any]:
+    builds = {}
+    for col in client.list_collections():
+        name = col.name if hasattr(col, "name") else str(col)
+        if name.startswith(PREFIX):  # older layouts' side collections too: dropped as not current
+            builds[name] = col
+    return builds
+
+
+def open_index(
+    settings, embedder: Embedder, *, build: bool = True, rebuild: bool = False, progress: bool = True
+) -> Index:
+    """Open the current build, building it first when it is missing or stale."""
+    articles = load_articles(settings.articles_dir)
+    embedder.start()  # the articles are readable: load the model while the index opens
+    chunks = [c for a in articles for c in chunk_article(a)]
+    fp = fingerprint(articles, embedder.model_id)
+    name = PREFIX + fp[:32]
+    if rebuild and not settings.chroma_url:
+        wipe_if_corrupt(settings.index_dir)
+    client = connect(settings.index_dir, settings.chroma_url)
+    with _build_lock(settings):
+        existing = _complete_builds(client)
+        col = existing.get(name)
+        meta = (col.metadata or {}) if col is not None else {}
+        if rebuild or col is None or not meta.get("complete"):
+            if not build:
+                raise StoreError(
+                    f"No current index for {settings.articles_dir} in {settings.chroma_url or settings.index_dir} - "
+                    "run `python -m bot index`"
+                )
+            if col is not None or rebuild:
+                why = "rebuilding as asked" if rebuild else "finishing an interrupted build"
+            else:
+                why = (
+                    "building the index"
+                    if not existing
+                    else "the articles, model, chunker or index layout changed: rebuilding"
+                )
+            if progress:
+                print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
+            previous = None if rebuild else reusable_build(existing, name, embedder)
+            # Rebuilding a complete build (--rebuild, same articles) must not drop it first:
+            # build under a staging name and swap at the end.
+            target = name + STAGING if col is not None and meta.get("complete") else name
+            write_build(client, target, fp, articles, chunks, embedder, progress, previous)
+            if target != name:
+                swap_build(client, target, name)
+            for old in existing:
+                if old != name:
+                    drop_build(client, old)
+        chunks_col = client.get_collection(name)
+    lexical = BM25([(c.id, _lexical_text(c)) for c in chunks], groups=[c.article_id for c in chunks])
+    vocabulary = frozenset(w for a in articles for w in (*words(a.text), *acronyms(a.text)))
+    return Index(
+        client=client,
+        chunks_col=chunks_col,
+        articles={a.id: a for a in articles},
+        chunks={c.id: c for c in chunks},
+        lexical=lexical,
+        fingerprint=fp,
+        embedder=embedder,
+        vocabulary=vocabulary,
+        server_url=settings.chroma_url,
+    )
+
+
+def _lexical_text(chunk: Chunk) -> str:
+    # The section heading gives the paragraphs under it their topic words.
+    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+
+@contextlib.contextmanager
+def _build_lock(settings):
+    """One builder at a time per embedded index folder (other processes wait)."""
+    if settings.chroma_url:
+        yield
+        return
+    import fcntl
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir.parent / f".{settings.index_dir.name}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _some(ids: list[str], shown: int = 8) -> str:
+    """['a', 'b'] -> 'a, b'; a long list is cut: 'a, b, … (1,000 in all)'."""
+    return ", ".join(ids) if len(ids) <= shown else f"{', '.join(ids[:shown])}, … ({len(ids):,} in all)"
