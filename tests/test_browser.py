@@ -163,7 +163,7 @@ def test_rating_a_message_logs_one_vote_per_answer(page, qa):
     page.wait_for_function("() => document.querySelector('#rated')?.innerText.includes('Thanks')")
     page.locator("#feedback-comment textarea").fill("Right paragraph, browser test")
     page.locator("#feedback-send").click()
-    page.wait_for_function("() => document.querySelector('#rated')?.innerText.includes('comment')")
+    page.wait_for_function("() => document.querySelector('#rated')?.innerText.includes('Comment saved')")
     mine = [r for r in feedback_lines(qa) if r["answer_id"] == answer_id]
     assert len(mine) == 1 and mine[0]["rating"] == "up" and mine[0]["comment"] == "Right paragraph, browser test"
     assert mine[0]["question"] == TOMAHAWK and mine[0]["citations"][0]["paragraph"] == 10
