@@ -24,8 +24,10 @@ index: setup
 	$(PY) -m bot index
 
 # Gates just under the measured figures of the default backend on the dev set
-# (docs/evaluation.md): a drop in answer quality fails the tests.
-EVAL_GATES := hit@1=0.76,hit@5=0.97,recall@5=0.96,mrr@5=0.85,ndcg@5=0.87,f1=0.34,answer_recall=0.78,citation_gold_hit=0.91,faithfulness=0.99,citation_validity=0.99,citation_precision=0.99,citation_recall=0.99,correct_refusal_rate=0.75,answer_rate=0.96
+# (docs/evaluation.md): a drop in answer quality fails the tests. No gate on
+# faithfulness or the citation metrics: the extractive answer quotes the passage it cites,
+# so they are 1.0 by construction and a gate on them could not fail.
+EVAL_GATES := hit@1=0.76,hit@5=0.97,recall@5=0.96,mrr@5=0.85,ndcg@5=0.87,f1=0.34,answer_recall=0.78,citation_gold_hit=0.91,correct_refusal_rate=0.75,answer_rate=0.96
 
 # Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
 # test: that is a failure here, not a pass.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import random
 import statistics
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bot.core.errors import StoreError, UsageError
+from bot.evaluation.metrics import percentile
 
 from .chroma_server import chroma_server
 
@@ -119,12 +119,6 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def disk_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: percentile([1, 2, 3, 4], 50) -> 2."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 @dataclass

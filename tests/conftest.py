@@ -6,7 +6,10 @@ articles or the index get their own folders (`make_settings`).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +18,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLES = ROOT / "index" / "articles"
 EVAL_DIR = ROOT / "tests" / "eval"
+
+
+def paragraph_text(article, number: int) -> str:
+    """The text of ¶number (¶0 is the details header, so the index is the number)."""
+    p = article.paragraphs[number]
+    return article.text[p.start : p.end]
+
+
+def markers_in(text: str) -> list[int]:
+    """[n] markers in order of appearance: markers_in('a [2] b [1][2]') -> [2, 1, 2]."""
+    return [int(n) for n in re.findall(r"\[(\d{1,3})\]", text)]
+
+
+def read_jsonl(path) -> list[dict]:
+    """The JSON lines of a file; [] when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +98,7 @@ def make_settings(tmp_path):
         if not articles.exists():
             shutil.copytree(SEED_ARTICLES, articles)
         base = Settings(articles_dir=articles, index_dir=tmp_path / "chroma", feedback_path=tmp_path / "feedback.jsonl")
-        return base.with_(**changes)
+        return dataclasses.replace(base, **changes)
 
     return make
 

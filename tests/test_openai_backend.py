@@ -4,6 +4,7 @@ Each failure mode must leave the user with an answer: the generated one when the
 recovers in time, otherwise the extractive one with a one-line notice, within a bound.
 """
 
+import dataclasses
 import json
 import logging
 import socket
@@ -30,7 +31,7 @@ def server():
 def pipeline(qa, **settings):
     from bot.answering.pipeline import ArticleQA
 
-    other = ArticleQA(qa.settings.with_(**settings))
+    other = ArticleQA(dataclasses.replace(qa.settings, **settings))
     other.embedder = qa.embedder
     other.index(progress=False)
     chat_model(other.settings)  # built once per configuration, outside the answer's time budget

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from benchmarks.scale import parse_sizes, percentile, run_scale, synthetic_articles
+from benchmarks.scale import parse_sizes, run_scale, synthetic_articles
 from bot.app.cli import main
 from bot.store.chunking import chunk_article
 from bot.text.article import parse_article
@@ -22,11 +22,6 @@ def test_the_synthetic_archive_is_seeded_and_has_about_15_passages_per_article()
         assert parsed.author and parsed.published
         assert len(set(art.questions)) == len(art.questions) >= 40
     assert len({x.id for x in a}) == 30
-
-
-@pytest.mark.parametrize("values, q, expected", [([1, 2, 3, 4], 50, 2), ([5], 95, 5), (list(range(1, 101)), 95, 95)])
-def test_percentile_is_nearest_rank(values, q, expected):
-    assert percentile(values, q) == expected
 
 
 @pytest.mark.parametrize("raw, expected", [("1,100,1000", [1, 100, 1000]), ("100, 1", [1, 100]), ("5,5", [5])])

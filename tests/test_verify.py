@@ -16,7 +16,6 @@ from bot.llm.verify import (
     quote_span,
     sentences,
     support,
-    verify,
 )
 from tests.conftest import EVAL_DIR
 
@@ -29,6 +28,16 @@ ALASKA = (
     "Trump and Putin previously met in Alaska in August, but their discussion did not yield a diplomatic "
     "breakthrough, leaving Trump frustrated."
 )
+
+
+def verify(text: str, passages: list[Passage], threshold: float = SUPPORT_THRESHOLD, question: str = ""):
+    """A whole reply checked sentence by sentence, as the LLM answerer does while it streams:
+    (the kept text, its citations, the removed (sentence, reason) pairs)."""
+    checker = Checker(passages, threshold, question)
+    kept = [v.text for v in map(checker.check, sentences(text)) if v.text]
+    return " ".join(kept), checker.citations(), checker.removed
+
+
 ERAM = "The US approved the sale of up to 3,350 ERAMs to Ukraine, with a range of up to 280 miles."
 ZELENSKYY = "Zelenskyy is set to meet with Trump at the White House, where he will press for long-range missiles."
 PASSAGES = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.answer import MARKER, Citation
+from ..core.answer import Citation
 
 # Discourse connectors that open a sentence without being part of what it states (general
 # English, not one article's words): a quote starts after them, still verbatim.
@@ -85,8 +85,3 @@ def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, .
             )
         )
     return " ".join(pieces), tuple(citations)
-
-
-def markers_in(text: str) -> list[int]:
-    """[n] markers in order of appearance: markers_in('a [2] b [1][2]') -> [2, 1, 2]."""
-    return [int(m) for m in MARKER.findall(text)]

@@ -83,8 +83,9 @@ def vote(path: Path | str, record: dict) -> Path:
 
     >>> import tempfile; log = Path(tempfile.mkdtemp()) / "f.jsonl"
     >>> _ = vote(log, {"answer_id": "a1", "rating": "up"}); _ = vote(log, {"answer_id": "a1", "rating": "down"})
-    >>> [r["rating"] for r in read_feedback(log)]
-    ['down']
+    >>> log.read_text()
+    '{"answer_id": "a1", "rating": "down"}\\n'
+
     """
     if not record.get("answer_id"):
         return record_feedback(path, record)  # nothing to match it to: a line of its own
@@ -102,11 +103,3 @@ def withdraw(path: Path | str, answer_id: str) -> None:
         return
     with _write_lock:
         _rewrite(path, lambda r: r.get("answer_id") != answer_id, None)
-
-
-def read_feedback(path: Path | str) -> list[dict]:
-    """Every record in the log, oldest first ([] when there is none yet)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -105,8 +105,8 @@ def sources_html(turn: dict | None, articles: dict | None = None) -> str:
 
 
 def article_view(articles) -> str:
-    """ "Read the article": each article's cleaned text, paragraphs numbered ¶1..¶n, with a
-    link to the original when its URL is known (HTML, all text escaped)."""
+    """ "Read the article": each article's cleaned text, paragraphs numbered ¶1..¶n (HTML,
+    all text escaped)."""
     e = html.escape
     out = []
     for art in articles:
@@ -114,11 +114,6 @@ def article_view(articles) -> str:
         byline = [x for x in (art.author and f"By {art.author}", art.published, art.dateline) if x]
         if byline:
             out.append(f'<p class="byline">{e(" · ".join(byline))}</p>')
-        if art.url and art.url.startswith(("http://", "https://")):
-            out.append(
-                f'<p class="original"><a href="{e(art.url, quote=True)}" target="_blank" '
-                f'rel="noopener noreferrer">Read the original</a></p>'
-            )
         section = None
         for p in art.paragraphs[1:]:
             if p.section and p.section != section:

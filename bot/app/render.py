@@ -222,7 +222,6 @@ def article_meta(articles) -> list[dict]:
             "published": a.published,
             "updated": a.updated,
             "dateline": a.dateline,
-            "url": a.url,
         }
         for a in articles
     ]

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
@@ -88,6 +88,3 @@ class Settings:
             feedback_path=Path(feedback) if feedback else index_dir.parent / "feedback.jsonl",
             secrets={k: env[k] for k in ("OPENAI_API_KEY", "HF_TOKEN") if env.get(k)},
         )
-
-    def with_(self, **changes) -> Settings:
-        return replace(self, **changes)

@@ -233,10 +233,15 @@ def refusal_scores(abstained: bool, answerable: bool) -> dict[str, float]:
 
 
 def percentile(values, q: float) -> float | None:
-    """Linear interpolation between closest ranks: percentile([1, 2, 3, 4], 50) -> 2.5."""
+    """The one percentile of the evaluation and the benchmarks: numpy's, linear between the
+    closest ranks (q from 0 to 100): percentile([1, 2, 3, 4], 50) -> 2.5; None for no values."""
     if len(values) == 0:
         return None
-    return round(float(np.percentile(np.asarray(values, float), q)), 2)
+    return float(np.percentile(np.asarray(values, float), q))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def latency_summary(latencies: list[dict], stages=("retrieve", "answer", "total")) -> dict:
@@ -245,8 +250,8 @@ def latency_summary(latencies: list[dict], stages=("retrieve", "answer", "total"
     for stage in stages:
         values = [d[stage] for d in latencies if d.get(stage) is not None]
         out[stage] = {
-            "p50": percentile(values, 50),
-            "p95": percentile(values, 95),
+            "p50": _rounded(percentile(values, 50)),
+            "p95": _rounded(percentile(values, 95)),
             "max": round(max(values), 2) if values else None,
             "n": len(values),
         }

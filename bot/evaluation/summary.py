@@ -50,7 +50,8 @@ def skipped_counts(records: list[dict], line_errors) -> dict:
 
 
 def sha256_file(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def git_commit() -> str | None:

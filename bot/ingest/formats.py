@@ -53,7 +53,7 @@ def decode_text(data: bytes) -> str:
 
 
 def _when(value) -> str | None:
-    """'2025-11-03' -> '3 November 2025' (the form the seed prints and to_iso reads)."""
+    """'2025-11-03' -> '3 November 2025' (the form the seed prints)."""
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):

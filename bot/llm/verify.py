@@ -224,15 +224,6 @@ def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in split_sentences(text)] or ([text.strip()] if text.strip() else [])
 
 
-def verify(
-    text: str, passages: list[Passage], threshold: float = SUPPORT_THRESHOLD, question: str = ""
-) -> tuple[str, tuple, list]:
-    """Check a whole reply: (the kept text, its citations, the removed (sentence, reason) pairs)."""
-    checker = Checker(passages, threshold, question)
-    kept = [v.text for v in map(checker.check, sentences(text)) if v.text]
-    return " ".join(kept), checker.citations(), checker.removed
-
-
 _NO_ANSWER = re.compile(
     r"\b(?:does|do|did|is|are)(?: not|n['’]t) (?:provide|give|say|mention|state|contain|include|specify|tell|answer|"
     r"have|know)\b|\bno (?:information|mention|details?|answer)\b|\bnot (?:mentioned|stated|specified|provided)\b",

@@ -38,14 +38,12 @@ class HybridRetriever(BaseRetriever):
     index: Any
     k: int = 5
     candidates: int = 20
-    article_id: str | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return self.search(query)
 
     def search(self, query: str, k: int | None = None, article_id: str | None = None) -> list[Document]:
         k = k or self.k
-        article_id = article_id or self.article_id
         self.index.check_article(article_id)
         n = max(self.candidates, 4 * k)
         qvec = self.index.embedder.embed_query(query)

@@ -192,15 +192,11 @@ def _build_lock(settings):
     if settings.chroma_url:
         yield
         return
-    import fcntl
+    from filelock import FileLock
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.index_dir.parent / f".{settings.index_dir.name}.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    with FileLock(settings.index_dir.parent / f".{settings.index_dir.name}.lock"):
+        yield
 
 
 def _some(ids: list[str], shown: int = 8) -> str:

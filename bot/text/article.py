@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ArticlesError, ArticlesFolderError
@@ -38,7 +37,6 @@ _BYLINE = re.compile(
 )  # "By Jane Doe": only the word "by" ignores case
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z.' -]{1,40}?)\s*(?:\([^)]{1,30}\))?\s*:\s+(?=\S)")
 _SENTENCE_END = re.compile(r"[.!?…\"”’')\]]$")
-_TIMEZONES = {"IST": 5.5, "GMT": 0, "UTC": 0, "BST": 1, "CET": 1, "CEST": 2, "EST": -5, "EDT": -4, "PST": -8, "PDT": -7}
 
 
 @dataclass(frozen=True)
@@ -60,42 +58,12 @@ class Article:
     updated: str | None = None
     dateline: str | None = None
     summary: str | None = None
-    url: str | None = None
     source_sha256: str = ""
-    meta: dict = field(default_factory=dict, compare=False)
 
     @property
     def content_hash(self) -> str:
         """Hash of the cleaned text: chunk ids derive from it, so ids are stable."""
         return hashlib.sha256(self.text.encode()).hexdigest()
-
-    def paragraph_text(self, number: int) -> str:
-        p = self.paragraphs[number]  # ¶0 is always the header, so the index is the number
-        return self.text[p.start : p.end]
-
-    @property
-    def published_iso(self) -> str | None:
-        return to_iso(self.published)
-
-    @property
-    def updated_iso(self) -> str | None:
-        return to_iso(self.updated)
-
-
-def to_iso(stamp: str | None) -> str | None:
-    """'17 October 2025 at 05:22 IST' -> '2025-10-17T05:22:00+05:30' (None if unparseable)."""
-    if not stamp:
-        return None
-    m = re.match(r"^(\d{1,2} \w+ \d{4})(?: at (\d{1,2}:\d{2}))?\s*([A-Z]{2,4})?$", stamp.strip())
-    if not m:
-        return None
-    try:
-        when = datetime.strptime(f"{m[1]} {m[2] or '00:00'}", "%d %B %Y %H:%M")
-    except ValueError:
-        return None
-    if m[3] in _TIMEZONES:
-        when = when.replace(tzinfo=timezone(timedelta(hours=_TIMEZONES[m[3]])))
-    return when.isoformat()
 
 
 def _is_meta_value(key: str, value: str) -> bool:
@@ -140,7 +108,7 @@ def clean_line(line: str) -> str:
     return re.sub(r" {2,}", " ", line).strip()
 
 
-def parse_article(raw: str, article_id: str = "article", url: str | None = None) -> Article:
+def parse_article(raw: str, article_id: str = "article") -> Article:
     """Parse raw scraped news text. Lines are the unit: the scrape puts one block per line."""
     lines = [clean_line(x) for x in raw.splitlines()]
     lines = [x for x in lines if x]
@@ -203,7 +171,6 @@ def parse_article(raw: str, article_id: str = "article", url: str | None = None)
         updated=meta.get("updated"),
         dateline=dateline,
         summary=summary,
-        url=url,
         source_sha256=hashlib.sha256(raw.encode()).hexdigest(),
     )
 
