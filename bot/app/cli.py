@@ -177,6 +177,9 @@ def _ask(args) -> int:
         from .batch import answer_batch
 
         return answer_batch(qa, args.batch, args.out, article_id=args.article)
+    from ..answering.guards import check_question
+
+    check_question(args.question)  # a bad question is told at once, before anything loads
     started = time.perf_counter()
     qa.load()  # the model and index: start-up, reported apart from the question's own stages
     load_ms = (time.perf_counter() - started) * 1000
