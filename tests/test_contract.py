@@ -1,4 +1,4 @@
-"""The one result type: `Answer.to_dict()` is the JSON contract in README.md (the design's, plus `confidence`)."""
+"""The one result type: `Answer.to_dict()` is the JSON contract in docs/architecture.md (the design's, plus `confidence`)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bot.app.feedback import feedback_record, record_feedback
-from bot.app.render import export_markdown, sources_html, turns_from_export
+from bot.app.exports import export_markdown, turns_from_export
+from bot.app.panels import sources_html
 
 LINKS = [
     "[click here](javascript:alert(document.cookie))",

@@ -99,7 +99,7 @@ def test_the_page_is_served(app_url):
     with urllib.request.urlopen(app_url + "/", timeout=10) as page:
         assert page.status == 200 and "<!doctype html>" in page.read().decode().lower()
     with urllib.request.urlopen(app_url + "/config", timeout=10) as config:
-        assert json.load(config)["title"] == "Ask the article"
+        assert json.load(config)["title"] == "Chat with this article"
 
 
 @pytest.mark.slow
@@ -127,6 +127,12 @@ def test_app_py_serves_on_the_gradio_host_and_port(qa, tmp_path):
                 time.sleep(0.5)
         answer = Client(url, verbose=False, httpx_kwargs={"timeout": 60}).predict(TOMAHAWK, None, api_name="/ask")
         assert answer["citations"][0]["paragraph"] == 10
+        while "Index ready" not in (tmp_path / "app.log").read_text():  # one line says when answering can start
+            if time.monotonic() > deadline:
+                pytest.fail("app.py logged no 'Index ready' line:\n" + (tmp_path / "app.log").read_text()[-3000:])
+            time.sleep(0.5)
+        ready = [x for x in (tmp_path / "app.log").read_text().splitlines() if "Index ready" in x]
+        assert len(ready) == 1 and "1 article(s)" in ready[0]
     finally:
         proc.terminate()
         proc.wait(timeout=30)

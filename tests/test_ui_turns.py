@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import render
+from bot.app import panels, render
 from bot.app.handlers import NO_EVAL, UNEXPECTED, answer_turn, evaluation_view
 from bot.app.ui import create_app
 from bot.core.answer import Answer
@@ -32,11 +32,12 @@ def run_turn(qa, message, turns=()):
 
 def test_answer_turn_streams_then_stores_the_answer(qa):
     steps, turns = run_turn(qa, TOMAHAWK)
-    assert steps[0] == ([{"question": TOMAHAWK, "answer": None, "error": None}], None)
+    assert steps[0] == ([{"question": TOMAHAWK, "answer": None, "error": None, "vote": None}], None)
     partial = [text for _, text in steps if text]
     assert partial and all(turns[-1]["answer"]["response"].startswith(p) for p in partial)
     answer = turns[-1]["answer"]
     assert answer["citations"][0]["paragraph"] == 10 and "[1]" in answer["response"]
+    assert answer["id"] and run_turn(qa, TOMAHAWK)[1][-1]["answer"]["id"] != answer["id"]  # each its own id
 
 
 def test_a_follow_up_uses_the_answered_history(qa):
@@ -110,7 +111,7 @@ def test_streamed_tokens_show_as_they_come_and_the_notice_stays():
     shown = [render.chat_messages(t, pending)[-1]["content"] for t, pending in steps]
     assert shown[1:3] == ["The Tomahawk …", "The Tomahawk has a range …"]
     assert "⚠️ The language model timed out" in shown[-1]
-    panel = render.sources_html(turns[-1])
+    panel = panels.sources_html(turns[-1])
     assert "OpenAI-compatible" in panel and "timed out" in panel
 
 
@@ -125,7 +126,7 @@ def test_streamed_tokens_show_as_they_come_and_the_notice_stays():
     ],
 )
 def test_backend_name(backend, name):
-    assert render.backend_name(backend) == name
+    assert panels.backend_name(backend) == name
 
 
 def test_an_unexpected_failure_shows_no_traceback():
@@ -157,6 +158,13 @@ def test_evaluation_view_survives_a_broken_report(tmp_path):
 
     summary, plots = evaluation_view(str(tmp_path), loader)
     assert "could not be read" in summary and NO_EVAL in summary and plots == []
+
+
+def test_the_evaluation_tab_shows_the_summary_shipped_in_the_repository():
+    summary, plots = evaluation_view()  # docs/eval/, which `make eval` regenerates
+    assert "tests/eval/article.jsonl" in summary and "correct_refusal_rate" in summary
+    assert "python -m bot" not in summary  # a summary, not a command to run
+    assert {Path(p).name for p in plots} == {"metrics.png", "threshold_sweep.png", "latency.png"}
 
 
 def test_evaluation_view_default_loader_never_raises(tmp_path):

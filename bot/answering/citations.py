@@ -6,13 +6,42 @@ verbatim quote (the sentences relied on) and the whole passage it comes from.
 
 from __future__ import annotations
 
+import re
+
 from ..core.answer import Citation
+
+# Discourse connectors that open a sentence without being part of what it states (general
+# English, not one article's words): a quote starts after them, still verbatim.
+_CONNECTOR = re.compile(
+    r"(?:However|Meanwhile|Moreover|Furthermore|Additionally|In addition|Also|Still|Besides|Nevertheless|"
+    r"Nonetheless|Despite this|Even so|Instead|Indeed|In fact|Separately|Similarly|Likewise|Therefore|Thus|"
+    r"As a result|At the same time|In the meantime|Following this|In a related development|On the other hand|"
+    r"In other news|Earlier|Later|Previously),\s+(?=\S)"
+)
 
 
 def shorten(text: str, max_words: int) -> str:
     """Cut at a word boundary: shorten('a b c d', 2) -> 'a b …'."""
     parts = text.split()
     return text if len(parts) <= max_words else " ".join(parts[:max_words]) + " …"
+
+
+def skip_connector(sentence: str) -> int:
+    """Where a sentence's content starts, after a leading connector such as "However,".
+
+    >>> skip_connector("However, analyst Mark Montgomery suggested shorter-range missiles.")
+    9
+    >>> skip_connector("In a related development, the talks resumed.")
+    26
+    >>> skip_connector("Howevermore, no."), skip_connector("Still standing.")
+    (0, 0)
+    """
+    m = _CONNECTOR.match(sentence)
+    return m.end() if m else 0
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, ...]]:
@@ -28,6 +57,7 @@ def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, .
     for s in ordered:
         chunk = index.chunks[s.chunk_id]
         text = index.articles[chunk.article_id].text[s.start : s.end]
+        text = _upper_first(text[skip_connector(text) :])
         text = shorten(text, max(budget, 12))
         budget -= len(text.split())
         pieces.append(f"{text} [{markers[s.chunk_id]}]")
@@ -36,9 +66,10 @@ def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, .
         chunk = index.chunks[cid]
         article = index.articles[chunk.article_id]
         sentences = sorted(sentences, key=lambda s: s.start)
-        quote = " … ".join(article.text[s.start : s.end] for s in sentences)
+        starts = [s.start + skip_connector(article.text[s.start : s.end]) for s in sentences]
+        quote = " … ".join(article.text[start : s.end] for start, s in zip(starts, sentences))
         if len(sentences) > 1 and all(b.start - a.end <= 1 for a, b in zip(sentences, sentences[1:])):
-            quote = article.text[sentences[0].start : sentences[-1].end]
+            quote = article.text[starts[0] : sentences[-1].end]
         citations.append(
             Citation(
                 marker=markers[cid],
@@ -49,7 +80,7 @@ def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, .
                 quote=quote,
                 text=chunk.text,
                 score=round(max(s.score for s in sentences), 4),
-                quote_span=(sentences[0].start - chunk.start, sentences[-1].end - chunk.start),
+                quote_span=(starts[0] - chunk.start, sentences[-1].end - chunk.start),
                 published=article.published,
             )
         )

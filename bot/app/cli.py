@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import sys
+import time
 from typing import Any
 
 from ..core.errors import BotError, UsageError
@@ -214,9 +215,15 @@ def _ask(args) -> int:
         from .batch import answer_batch
 
         return answer_batch(qa, args.batch, args.out, article_id=args.article)
+    from ..answering.guards import check_question
+
+    check_question(args.question)  # a bad question is told at once, before anything loads
+    started = time.perf_counter()
+    qa.load()  # the model and index: start-up, reported apart from the question's own stages
+    load_ms = (time.perf_counter() - started) * 1000
     answer = qa.ask(args.question, article_id=args.article)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_dict() | {"load_ms": round(load_ms, 2)}, ensure_ascii=False, indent=2))
     else:
         print(render_text(answer))
     return 0

@@ -1,14 +1,17 @@
-"""👍/👎 on an answer, with an optional comment, appended to a JSON-lines log.
+"""👍/👎 on an answer, with an optional comment, in a JSON-lines log.
 
-One line per rating: the time, the rating, the comment, and the answer as it was shown
-(question, response, citations, backend), so a log line can be read on its own.
-The path comes from configuration (`BOT_FEEDBACK_PATH`, see `Settings.feedback_path`).
+One line per rated answer: the time, the rating, the comment, the answer's id and the
+answer as it was shown (question, response, citations, backend), so a log line can be read
+on its own. An answer has one vote: `vote()` replaces the line of an answer already rated
+and `withdraw()` removes it. The path comes from configuration (`BOT_FEEDBACK_PATH`, see
+`Settings.feedback_path`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,3 +65,44 @@ def record_feedback(path: Path | str, record: dict) -> Path:
         finally:
             os.close(fd)
     return path
+
+
+def _rewrite(path: Path, keep, add: dict | None) -> None:
+    """Under the write lock: the lines for which keep(record) holds, then `add`; swapped in
+    whole (a crash leaves the old file or the new one, never half of one)."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    kept = [x for x in lines if x.strip() and keep(json.loads(x))]
+    if add is not None:
+        kept.append(json.dumps(add, ensure_ascii=False))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("".join(x + "\n" for x in kept))
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def vote(path: Path | str, record: dict) -> Path:
+    """Record `record` as its answer's one vote: a line for the same `answer_id` is replaced.
+
+    >>> import tempfile; log = Path(tempfile.mkdtemp()) / "f.jsonl"
+    >>> _ = vote(log, {"answer_id": "a1", "rating": "up"}); _ = vote(log, {"answer_id": "a1", "rating": "down"})
+    >>> log.read_text()
+    '{"answer_id": "a1", "rating": "down"}\\n'
+
+    """
+    if not record.get("answer_id"):
+        return record_feedback(path, record)  # nothing to match it to: a line of its own
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _write_lock:
+        _rewrite(path, lambda r: r.get("answer_id") != record["answer_id"], record)
+    return path
+
+
+def withdraw(path: Path | str, answer_id: str) -> None:
+    """Remove the vote on the answer `answer_id` (the reader clicked their 👍 or 👎 again)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with _write_lock:
+        _rewrite(path, lambda r: r.get("answer_id") != answer_id, None)

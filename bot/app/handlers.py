@@ -7,9 +7,9 @@ exceptions; the `ask` API endpoint raises them as `gr.Error`.
 
 from __future__ import annotations
 
+import json
 import logging
-import tempfile
-from datetime import UTC, datetime
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,15 @@ import gradio as gr
 
 from ..core.answer import Answer
 from ..core.errors import BotError
-from . import render
-from .feedback import RATINGS, feedback_record, record_feedback
+from . import panels, render
+from .exports import export_files, turns_from_export
+from .feedback import RATINGS, feedback_record, vote, withdraw
 
 log = logging.getLogger(__name__)
 
-NO_EVAL = "No evaluation run yet - run `python -m bot eval tests/eval/article.jsonl`"
+# The evaluation summary shipped with the repository (`make eval` regenerates it).
+SHIPPED_EVAL = Path(__file__).resolve().parents[2] / "docs" / "eval"
+NO_EVAL = "No evaluation summary is shipped with this copy of the app."
 UNEXPECTED = "Something went wrong on our side while answering - please ask again."
 UNEXPECTED_LOAD = "The article index could not be loaded - see the server log, then reload the page."
 EXAMPLES = {
@@ -49,6 +52,11 @@ def last_answered(turns: list[dict]) -> int | None:
     return next((n for n in range(len(turns) - 1, -1, -1) if turns[n].get("answer")), None)
 
 
+def new_answer_id() -> str:
+    """An id for an answer shown in the chat: its citation links and its feedback line use it."""
+    return uuid.uuid4().hex[:12]
+
+
 def answer_turn(qa, message, turns: list[dict], article_id: str | None = None):
     """Yield (turns, growing text) while the answer streams; the last turn ends answered or failed.
 
@@ -56,13 +64,15 @@ def answer_turn(qa, message, turns: list[dict], article_id: str | None = None):
     """
     question = message if isinstance(message, str) else ""
     shown = question if len(question) <= render.SHOWN_QUESTION_CHARS * 2 else render.clip(question)
-    turn: dict[str, Any] = {"question": shown, "answer": None, "error": None}
+    turn: dict[str, Any] = {"question": shown, "answer": None, "error": None, "vote": None}
     history = render.qa_history(turns)
     yield turns + [turn], None
     try:
         for item in qa.stream(question, history, article_id=article_id or None):
             if isinstance(item, Answer):
-                turn = {"question": item.user_input, "answer": item.to_dict(), "error": None}
+                answer = item.to_dict()
+                answer["id"] = answer.get("id") or new_answer_id()
+                turn = {**turn, "question": item.user_input, "answer": answer}
             else:
                 yield turns + [turn], item
     except BotError as e:
@@ -73,40 +83,53 @@ def answer_turn(qa, message, turns: list[dict], article_id: str | None = None):
     yield turns + [turn], None
 
 
-def export_files(turns: list[dict], articles: list[dict], folder: Path | None = None) -> list[str]:
-    """Write the conversation as Markdown and JSON files; return their paths."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="bot-export-"))
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    md = folder / f"conversation-{stamp}.md"
-    js = folder / f"conversation-{stamp}.json"
-    md.write_text(render.export_markdown(turns, articles), encoding="utf-8")
-    js.write_text(render.export_json(turns, articles), encoding="utf-8")
-    return [str(md), str(js)]
+def shipped_report(folder) -> tuple[str, list[str]] | None:
+    """(Markdown summary, plots) of the evaluation summary in `folder`, or None when it has none."""
+    from ..evaluation.report import PLOTS, format_summary
+
+    summary = Path(folder) / "summary.json"
+    if not summary.is_file():
+        return None
+    text = format_summary(json.loads(summary.read_text(encoding="utf-8")))
+    return text, [str(Path(folder) / p) for p in PLOTS]
 
 
-def evaluation_view(root: str = "eval-runs", loader=None) -> tuple[str, list[str]]:
-    """The newest evaluation run's summary and plots, or a note saying how to make one."""
-    if loader is None:
-        try:
-            from ..evaluation.report import latest_report as loader
-        except ImportError:
-            return NO_EVAL, []
+def evaluation_view(folder=SHIPPED_EVAL, loader=None) -> tuple[str, list[str]]:
+    """The shipped evaluation summary and its plots, or a note saying there is none."""
+    loader = loader or shipped_report
     try:
-        found = loader(root)
-    except Exception:  # noqa: BLE001 - a broken run folder must not break the page
-        log.exception("reading the evaluation report under %s failed", root)
-        return f"The newest evaluation run under `{root}` could not be read - see the server log. {NO_EVAL}", []
+        found = loader(str(folder))
+    except Exception:  # noqa: BLE001 - a broken summary must not break the page
+        log.exception("reading the evaluation summary in %s failed", folder)
+        return f"The evaluation summary in `{folder}` could not be read - see the server log. {NO_EVAL}", []
     if not found:
         return NO_EVAL, []
     summary, plots = found
     return summary, [str(p) for p in plots if Path(p).is_file()]
 
 
+def turn_of_message(index) -> int:
+    """The turn a chat message belongs to: two messages per turn."""
+    n = index if isinstance(index, int) else index[0]
+    return n // 2
+
+
+def chat_update(turns: list[dict], shown: int | None, pending: str | None = None):
+    """The chat's messages and each answer's 👍/👎 state, the answer `shown` marked."""
+    messages: Any = render.chat_messages(turns, pending, shown)  # message dicts, as Gradio takes them
+    return gr.Chatbot(value=messages, feedback_value=render.feedback_values(turns))
+
+
+def _saving_failed(e: OSError, what: str) -> str:
+    log.exception("writing feedback failed")
+    return f"⚠️ Your {what} could not be saved ({render.escape_md(e.strerror or str(e))})."
+
+
 class Handlers:
     """The page's event handlers over one `ArticleQA` (`qa`; None: the shared default)."""
 
-    def __init__(self, qa=None, eval_root: str = "eval-runs"):
-        self._qa, self.eval_root = qa, eval_root
+    def __init__(self, qa=None, eval_dir=SHIPPED_EVAL):
+        self._qa, self.eval_dir = qa, eval_dir
 
     def qa(self):
         if self._qa is not None:
@@ -122,16 +145,17 @@ class Handlers:
             raise gr.Error(str(e), print_exception=False) from None
 
     def on_load(self):
+        skip = (gr.skip(), gr.skip())
         try:
             pipeline = self.qa()
             pipeline.warm_up()
             articles = list(pipeline.index().articles.values())
         except BotError as e:
-            return gr.skip(), f"⚠️ {render.escape_md(str(e))}", gr.skip(), gr.Textbox(interactive=True), gr.skip()
+            return gr.skip(), f"⚠️ {render.escape_md(str(e))}", gr.skip(), gr.Textbox(interactive=True), gr.skip(), *skip
         except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the trace
             log.exception("warm-up failed")
-            return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.Textbox(interactive=True), gr.skip()
-        backend = render.backend_name(pipeline.settings.llm)
+            return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.Textbox(interactive=True), gr.skip(), *skip
+        backend = panels.backend_name(pipeline.settings.llm)
         ready = f"✅ Ready - answers come from {render.escape_md(backend)}, each with its sources."
         examples = [{"text": q} for q in examples_for(articles)]
         # With several articles, a question can be limited to one of them.
@@ -143,51 +167,72 @@ class Handlers:
             gr.Chatbot(examples=examples),
             gr.Textbox(interactive=True),
             selector,
+            panels.article_view(articles),
+            {m["id"]: m for m in render.article_meta(articles)},
         )
 
-    def respond(self, message, turns, article_id=""):
+    def respond(self, message, turns, article_id, metas):
         turns = list(turns or [])
         for now, pending in answer_turn(self.qa(), message, turns, article_id):
             current = last_answered(now)
-            yield (
-                render.chat_messages(now, pending),
-                now,
-                current,
-                render.sources_html(now[current] if current is not None else None),
-                "",
-            )
+            shown = now[current] if current is not None else None
+            yield chat_update(now, current, pending), now, current, panels.sources_html(shown, metas), ""
 
     @staticmethod
     def pick_example(evt: gr.SelectData):
         return evt.value["text"]
 
     @staticmethod
-    def show_sources(turns, evt: gr.SelectData):
-        n = evt.index if isinstance(evt.index, int) else evt.index[0]
-        n //= 2  # two messages per turn
-        if not 0 <= n < len(turns or []):
-            return gr.skip(), gr.skip()
-        return render.sources_html(turns[n]), n
+    def show_sources(turns, metas, evt: gr.SelectData):
+        """A click on an answer (or on one of its [n] links) shows its sources and marks it."""
+        n = turn_of_message(evt.index)
+        if not 0 <= n < len(turns or []) or not turns[n].get("answer"):
+            return gr.skip(), gr.skip(), gr.skip()
+        return panels.sources_html(turns[n], metas), n, chat_update(turns, n)
 
-    def rate(self, rating):
-        def handler(turns, current, comment):
-            turn = (turns or [])[current] if current is not None and current < len(turns or []) else None
-            if not turn or not turn.get("answer"):
-                return "Ask a question first, then rate its answer.", gr.skip()
-            if turn.get("loaded"):
-                return (
-                    "Only answers given in this session can be rated - ask that question again to rate it.",
-                    gr.skip(),
-                )
-            try:
-                record_feedback(self.qa().settings.feedback_path, feedback_record(turn["answer"], rating, comment))
-            except OSError as e:
-                log.exception("writing feedback failed")
-                return f"⚠️ Your rating could not be saved ({render.escape_md(e.strerror or str(e))}).", gr.skip()
-            question = render.escape_md(render.clip(turn["answer"]["user_input"], 80))
-            return f"Thanks - {RATINGS[rating]} saved for “{question}”.", ""
+    def rate(self, turns, evt: gr.LikeData):
+        """Gradio's 👍/👎 on a message: the answer's one vote, replaced on a change, removed when taken back."""
+        n = turn_of_message(evt.index)
+        turn = (turns or [])[n] if 0 <= n < len(turns or []) else None
+        if not turn or not turn.get("answer"):
+            return "Only an answer can be rated.", gr.skip(), gr.skip(), gr.skip()
+        if turn.get("loaded"):
+            return (
+                "Only answers given in this session can be rated - ask that question again to rate it.",
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+            )
+        rating = "up" if evt.liked is True else "down" if evt.liked is False else None  # "": taken back
+        path = self.qa().settings.feedback_path
+        try:
+            if rating is None:
+                withdraw(path, turn["answer"]["id"])
+            else:
+                vote(path, feedback_record(turn["answer"], rating, turn.get("comment")))
+        except OSError as e:
+            return _saving_failed(e, "rating"), gr.skip(), gr.skip(), gr.skip()
+        turns = [*turns[:n], {**turn, "vote": rating}, *turns[n + 1 :]]
+        question = render.escape_md(render.clip(turn["answer"]["user_input"], 80))
+        if rating is None:
+            return f"Your rating of “{question}” is withdrawn.", turns, None, gr.Row(visible=False)
+        return (
+            f"Thanks - {RATINGS[rating]} saved for “{question}”. You can add a comment.",
+            turns,
+            n,
+            gr.Row(visible=True),
+        )
 
-        return handler
+    def send_comment(self, turns, rated_turn, comment):
+        turn = (turns or [])[rated_turn] if rated_turn is not None and rated_turn < len(turns or []) else None
+        if not turn or not turn.get("vote"):
+            return "Rate an answer with 👍 or 👎 first, then comment.", gr.skip(), gr.skip()
+        try:
+            vote(self.qa().settings.feedback_path, feedback_record(turn["answer"], turn["vote"], comment))
+        except OSError as e:
+            return _saving_failed(e, "comment"), gr.skip(), gr.skip()
+        turns = [*turns[:rated_turn], {**turn, "comment": comment}, *turns[rated_turn + 1 :]]
+        return f"Comment saved with your {RATINGS[turn['vote']]} - thanks.", turns, ""
 
     def export(self, turns):
         if not turns:
@@ -200,23 +245,27 @@ class Handlers:
 
     @staticmethod
     def clear():
-        return [], [], None, render.sources_html(None), gr.File(value=None, visible=False), "", ""
+        hidden = gr.File(value=None, visible=False)
+        return [], [], None, panels.sources_html(None), hidden, "", "", None, gr.Row(visible=False)
 
     @staticmethod
-    def load_conversation(path):
+    def load_conversation(path, metas):
         try:
-            turns = render.turns_from_export(Path(path).read_text(encoding="utf-8"))
+            turns = turns_from_export(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as e:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ {render.escape_md(str(e))}"
+        for turn in turns:
+            if turn["answer"] is not None:
+                turn["answer"]["id"] = turn["answer"].get("id") or new_answer_id()
         current = last_answered(turns)
         return (
-            render.chat_messages(turns),
+            chat_update(turns, current),
             turns,
             current,
-            render.sources_html(turns[current] if current is not None else None),
+            panels.sources_html(turns[current] if current is not None else None, metas),
             f"Loaded a conversation of {len(turns)} question(s).",
         )
 
     def show_evaluation(self):
-        summary, plots = evaluation_view(self.eval_root)
+        summary, plots = evaluation_view(self.eval_dir)
         return summary, gr.Gallery(value=plots or None, visible=bool(plots))

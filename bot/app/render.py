@@ -4,26 +4,31 @@ A conversation is a list of turns, each a plain dict that the UI keeps in its st
 
     {"question": "What is the range of a Tomahawk missile?",
      "answer": Answer.to_dict() or None,     # the citations live here, with the message
-     "error": "friendly message" or None}
+     "error": "friendly message" or None,
+     "vote": "up", "down" or None}           # the reader's 👍/👎 on that answer
 
 Everything shown comes from these turns, so re-rendering, reloading and exporting a
 conversation all keep each answer's citations. All user and article text is escaped:
-it is shown as text, never interpreted as Markdown or HTML.
+it is shown as text, never interpreted as Markdown or HTML; the only markup is ours
+(citation links, the compact sources under a message, the source cards).
+
+Each answer has an id (`answer["id"]`); its `[n]` markers link to `#cite-<id>-<n>`, and
+the Sources panel's card for that citation (`bot.app.panels`) has the id `src-<id>-<n>`.
+The page's script (`CITE_SCRIPT` in `bot.app.ui`) follows a link to its card.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
-from datetime import UTC, datetime
 
 from ..core.answer import Answer
-from ..core.settings import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
-EXPORT_VERSION = 1
+REFUSAL = "The article doesn't say."
+SHORT_TITLE_WORDS = 6
+HINT_CHARS = 280  # the closest passage under a refusal, clipped
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|$])")  # active anywhere in a line; < > & are HTML-escaped
 _MD_LINE_START = re.compile(r"^([ \t]*)([#+\-=]|\d+(?=[.)]))", re.M)  # headings, lists, rules
@@ -65,51 +70,115 @@ def clip(text: str, limit: int = SHOWN_QUESTION_CHARS) -> str:
 
 
 def qa_history(turns: list[dict]) -> list[dict]:
-    """The answered turns as chat history for `ArticleQA.ask` (failed turns are left out):
-    the most recent ones, each clipped, within the limits `ask` enforces.
-
-    >>> len(qa_history([{"answer": {"user_input": "Q?", "response": "A" * 9000}}] * 30))
-    40
-    """
+    """The answered turns as chat history for `ArticleQA.ask` (failed turns are left out)."""
     history = []
     for turn in turns:
         if turn.get("answer"):
-            history.append({"role": "user", "content": turn["answer"]["user_input"][:MAX_HISTORY_TURN_CHARS]})
-            history.append({"role": "assistant", "content": turn["answer"]["response"][:MAX_HISTORY_TURN_CHARS]})
-    return history[-MAX_HISTORY_TURNS:]
+            history.append({"role": "user", "content": turn["answer"]["user_input"]})
+            history.append({"role": "assistant", "content": turn["answer"]["response"]})
+    return history
+
+
+def short_title(title: str, words: int = SHORT_TITLE_WORDS) -> str:
+    """The first few words of a headline.
+
+    >>> short_title("Trump And Putin Set To Meet For Second Time In Hungary")
+    'Trump And Putin Set To Meet…'
+    >>> short_title("Short one")
+    'Short one'
+    """
+    parts = (title or "").split()
+    return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + "…"
 
 
 def sources_line(answer: dict) -> str:
-    """'Sources: [1] ¶10 · [2] article details', or '' when nothing is cited."""
+    """'Sources: [1] ¶10 · [2] article details', or '' when nothing is cited (plain text)."""
     cites = Answer.from_dict(answer).citations
-    return ("Sources: " + " · ".join(f"\\[{c.marker}\\] {c.label}" for c in cites)) if cites else ""
+    return ("Sources: " + " · ".join(f"[{c.marker}] {c.label}" for c in cites)) if cites else ""
 
 
-def answer_markdown(answer: dict) -> str:
-    """The assistant's message: the response, then notice, rewritten query and sources."""
-    parts = [escape_md(answer["response"])]
+def _cite_links(escaped: str, answer: dict) -> str:
+    """Each escaped `\\[n\\]` that names a citation of `answer` becomes a link to its card."""
+    known = {c["marker"] for c in answer.get("citations") or []}
+    key = html.escape(str(answer.get("id") or ""), quote=True)
+
+    def link(m: re.Match) -> str:
+        n = int(m[1])
+        if n not in known or not key:
+            return m[0]
+        return f'<a class="cite" href="#cite-{key}-{n}" title="Show source {n}">[{n}]</a>'
+
+    return re.sub(r"\\\[(\d{1,3})\\\]", link, escaped)
+
+
+def compact_sources(answer: dict) -> str:
+    """The sources under a message: a one-line summary that unfolds to each quote (HTML)."""
+    cites = Answer.from_dict(answer).citations
+    if not cites:
+        return ""
+    e = html.escape
+    # the article's details are fields (title, author, dates), not a sentence to quote
+    items = "".join(
+        f"<li><b>[{c.marker}]</b> {e(c.label)} · {e(short_title(c.article_title))}"
+        + (f": “{e(clean_text(c.quote))}”" if c.paragraph else "")
+        + "</li>"
+        for c in cites
+    )
+    return f'<details class="msg-sources"><summary>{e(sources_line(answer))}</summary><ul>{items}</ul></details>'
+
+
+def refusal_markdown(answer: dict) -> str:
+    """A refusal as the reader sees it: the bot's one line, and for "the article doesn't
+    say", the closest passage it found as a collapsed hint. No reasons, no timing."""
+    response = answer.get("response") or REFUSAL
+    if not response.startswith(REFUSAL):
+        return escape_md(response.split("\n")[0])  # its own message (instructions, not a question)
+    parts = [escape_md(REFUSAL)]
+    closest = next((c for c in answer.get("retrieved_contexts") or [] if c.strip()), None)
+    if closest:
+        parts.append(
+            '<details class="closest"><summary>Closest passage</summary>'
+            f"<p>{html.escape(clip(clean_text(closest), HINT_CHARS))}</p></details>"
+        )
+    return "\n\n".join(parts)
+
+
+def answer_markdown(answer: dict, shown: bool = False) -> str:
+    """The assistant's message: the short answer in bold, the response with its [n] links,
+    notice, rewritten query and the compact sources. `shown`: its sources are the ones in
+    the Sources panel."""
+    if answer.get("abstained"):
+        parts = [refusal_markdown(answer)]
+    else:
+        parts = []
+        if answer.get("short_answer"):
+            parts.append(f"**{escape_md(answer['short_answer'])}**")
+        parts.append(_cite_links(escape_md(answer["response"]), answer))
     if answer.get("notice"):
         parts.append(f"⚠️ {escape_md(answer['notice'])}")
     query = answer.get("search_query") or ""
     if query and query != answer["user_input"]:
         parts.append(f"*Searched for: {escape_md(query)}*")
-    line = sources_line(answer)
-    if line:
-        parts.append(line)
+    sources = compact_sources(answer)
+    if sources:
+        parts.append(sources)
+    if shown and sources:
+        parts.append('<span class="shown-in-sources">▸ its sources are shown in the Sources panel</span>')
     return "\n\n".join(parts)
 
 
-def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
+def chat_messages(turns: list[dict], pending: str | None = None, shown: int | None = None) -> list[dict]:
     """Chatbot messages, two per turn (user, assistant), so message n belongs to turn n // 2.
 
-    `pending` is the growing text of the last turn while its answer streams.
+    `pending` is the growing text of the last turn while its answer streams; `shown` the
+    turn whose sources the Sources panel shows (its message is marked).
     """
     messages = []
     for n, turn in enumerate(turns):
-        shown = escape_md(clip(turn["question"])) if turn["question"].strip() else "*(empty message)*"
-        messages.append({"role": "user", "content": shown})
+        shown_q = escape_md(clip(turn["question"])) if turn["question"].strip() else "*(empty message)*"
+        messages.append({"role": "user", "content": shown_q})
         if turn.get("answer"):
-            content = answer_markdown(turn["answer"])
+            content = answer_markdown(turn["answer"], shown=n == shown)
         elif turn.get("error"):
             content = f"⚠️ {escape_md(turn['error'])}"
         elif n == len(turns) - 1 and pending:
@@ -120,74 +189,18 @@ def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
     return messages
 
 
-def highlight(text: str, span) -> str:
-    """HTML of a passage with the quoted part in <mark>; everything escaped.
-
-    >>> highlight("a <b> c", (2, 5))
-    'a <mark>&lt;b&gt;</mark> c'
-    """
-    if not span or not 0 <= span[0] < span[1] <= len(text):
-        return html.escape(text)
-    start, end = span
-    return f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
+FEEDBACK_VALUES = {"up": "Like", "down": "Dislike"}
 
 
-BACKEND_NAMES = {
-    "extractive": "the extractive answerer (quotes the article, no language model)",
-    "openai": "a language model through an OpenAI-compatible API",
-    "huggingface": "a language model on Hugging Face",
-    "llamacpp": "a local language model (llama.cpp)",
-}
-
-
-def backend_name(backend: str) -> str:
-    """'openai:gpt-4o-mini' -> 'a language model through an OpenAI-compatible API (gpt-4o-mini)'."""
-    kind, _, model = (backend or "extractive").partition(":")
-    name = BACKEND_NAMES.get(kind, kind)
-    return f"{name} ({model})" if model else name
-
-
-def sources_html(turn: dict | None) -> str:
-    """The sources panel for one turn: each cited passage, its paragraph and the quote marked."""
-    if not turn:
-        return '<div class="sources-empty">Sources for an answer appear here.</div>'
-    if not turn.get("answer"):
-        return '<div class="sources-empty">No sources: that message was not answered.</div>'
-    a = turn["answer"]
-    e = html.escape
-    out = [f'<div class="sources"><p class="sources-q">Q: {e(clean_text(clip(a["user_input"])))}</p>']
-    if a.get("search_query") and a["search_query"] != a["user_input"]:
-        out.append(f'<p class="sources-query">Searched for: {e(clean_text(a["search_query"]))}</p>')
-    backend = a.get("backend") or "extractive"
-    total = (a.get("latency_ms") or {}).get("total")
-    timing = f" in {total:.0f} ms" if isinstance(total, (int, float)) else ""
-    if turn.get("loaded"):
-        out.append(
-            '<p class="sources-backend">Loaded from a file: not answered in this session, '
-            "and not checked against the current articles.</p>"
-        )
-    else:
-        out.append(f'<p class="sources-backend">Answered by {e(backend_name(backend))}{timing}.</p>')
-    if a.get("notice"):
-        out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
-    if a.get("abstained") or not a.get("citations"):
-        out.append('<p class="sources-none">No passage cited: the article doesn\'t say.</p>')
-    for c in Answer.from_dict(a).citations:
-        out.append(
-            f'<div class="source" data-marker="{c.marker}" data-paragraph="{c.paragraph}">'
-            f'<div class="source-head"><b>[{c.marker}]</b> <span class="source-label">{e(c.label)}</span>'
-            f" · {e(c.article_title)}</div>"
-            f'<div class="source-text">{highlight(c.text, c.quote_span)}</div></div>'
-        )
-    out.append("</div>")
-    return "".join(out)
+def feedback_values(turns: list[dict]) -> list[str | None]:
+    """The Chatbot's like/dislike state, one entry per assistant message."""
+    return [FEEDBACK_VALUES.get(t.get("vote") or "") for t in turns]
 
 
 def article_header(articles) -> str:
-    """Markdown: each article's title, author and dates (escaped)."""
+    """Markdown: each article's title in bold, then its author and dates (escaped)."""
     lines = []
     for art in articles:
-        lines.append(f"## {escape_md(art.title)}")
         meta = []
         if art.author:
             meta.append(f"By {escape_md(art.author)}")
@@ -195,89 +208,20 @@ def article_header(articles) -> str:
             meta.append(f"Published {escape_md(art.published)}")
         if art.updated and art.updated != art.published:
             meta.append(f"Updated {escape_md(art.updated)}")
-        if meta:
-            lines.append(" · ".join(meta))
+        lines.append(" · ".join([f"**{escape_md(art.title)}**", *meta]))
     return "\n\n".join(lines)
 
 
 def article_meta(articles) -> list[dict]:
-    return [{"id": a.id, "title": a.title, "author": a.author, "published": a.published} for a in articles]
-
-
-def export_json(turns: list[dict], articles: list[dict], now: datetime | None = None) -> str:
-    """The conversation with every answer's full `Answer.to_dict()`, as JSON text."""
-    now = now or datetime.now(UTC)
-    doc = {
-        "version": EXPORT_VERSION,
-        "exported_at": now.isoformat(timespec="seconds"),
-        "articles": articles,
-        "conversation": [
-            {"question": t["question"], "answer": t.get("answer"), "error": t.get("error")} for t in turns
-        ],
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
-
-
-_LINK_TAIL = re.compile(r"\](?=[(:\[])")  # "](url)", "]: url" and "][ref]" make links
-
-
-def _md_export_text(text: str) -> str:
-    """Text for the exported Markdown. The file is read as plain text too, so only what a
-    renderer would act on is escaped: HTML, and the bracket that would close a link.
-
-    >>> _md_export_text("[x](javascript:alert(1)) <b>")
-    '[x]\\\\(javascript:alert(1)) &lt;b&gt;'
-    """
-    return _LINK_TAIL.sub("]\\\\", html.escape(clean_text(text), quote=False))
-
-
-def export_markdown(turns: list[dict], articles: list[dict], now: datetime | None = None) -> str:
-    """The conversation as Markdown: each question, answer and its cited passages."""
-    now = now or datetime.now(UTC)
-    title = articles[0]["title"] if articles else "the article"
-    lines = [f"# Conversation about “{_md_export_text(title)}”", ""]
-    for art in articles:
-        meta = [x for x in (art.get("author") and f"By {art['author']}", art.get("published")) if x]
-        lines.append(f"*{_md_export_text(' · '.join([art['title'], *meta]))}*")
-    lines += [f"Exported {now.isoformat(timespec='seconds')}", ""]
-    for n, t in enumerate(turns, start=1):
-        lines += [f"## {n}. {_md_export_text(t['question'])}", ""]
-        a = t.get("answer")
-        if not a:
-            lines += [f"*Not answered: {_md_export_text(t.get('error') or 'no answer')}*", ""]
-            continue
-        lines += [_md_export_text(a["response"]), ""]
-        if a.get("notice"):
-            lines += [f"*Notice: {_md_export_text(a['notice'])}*", ""]
-        if a.get("search_query") and a["search_query"] != a["user_input"]:
-            lines += [f"*Searched for: {_md_export_text(a['search_query'])}*", ""]
-        for c in Answer.from_dict(a).citations:
-            lines += [f"- [{c.marker}] {c.label}: “{_md_export_text(c.quote)}”", f"  > {_md_export_text(c.text)}"]
-        lines += ["", f"*Answered by: {_md_export_text(a.get('backend') or 'extractive')}*", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def turns_from_export(text: str) -> list[dict]:
-    """Turns back from `export_json` output, each answered one marked `loaded` (the file may
-    have been edited: nothing vouches that this bot gave those answers); raises ValueError
-    naming what is wrong."""
-    try:
-        doc = json.loads(text)
-        rows = doc["conversation"]
-        turns = []
-        for row in rows:
-            answer = row.get("answer")
-            if answer is not None:
-                answer = Answer.from_dict(answer).to_dict()
-                texts = [answer["user_input"], answer["response"], answer["search_query"]]
-                texts += [x for c in answer["citations"] for x in (c["quote"], c["text"], c["article_title"])]
-                if not all(isinstance(x, str) for x in texts):
-                    raise TypeError("an answer holds something other than text")
-            turn = {"question": str(row["question"]), "answer": answer, "error": row.get("error")}
-            turns.append(turn | {"loaded": True} if answer is not None else turn)
-        return turns
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ValueError(
-            f"That file is not an exported conversation ({type(e).__name__}: {e}) - "
-            "choose a conversation .json file exported from this app"
-        ) from None
+    """Each article's own fields, as the exports and the Sources panel's details card use them."""
+    return [
+        {
+            "id": a.id,
+            "title": a.title,
+            "author": a.author,
+            "published": a.published,
+            "updated": a.updated,
+            "dateline": a.dateline,
+        }
+        for a in articles
+    ]

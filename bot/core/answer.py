@@ -45,7 +45,7 @@ class Answer:
     short_answer: str | None = None  # the fact asked for (a name, number, date, place), when the question asks one
 
     def to_dict(self) -> dict:
-        """The JSON contract written out in README.md: the design's, plus `confidence` and, per
+        """The JSON contract written out in docs/architecture.md: the design's, plus `confidence` and, per
         citation, `quote_span` (where the quote sits in the passage) and `published` (its
         article's date)."""
         return {

@@ -71,7 +71,7 @@ def format_summary(summary: dict) -> str:
         lines += [
             "",
             f"Refusal threshold: current {_num(sw['current'], 2)}; best decision accuracy "
-            f"{_num(sw['best_accuracy'])} at {_num(sw['best'], 2)} (SQuAD v2 style); the README's rule (the middle "
+            f"{_num(sw['best_accuracy'])} at {_num(sw['best'], 2)} (SQuAD v2 style); the calibration rule (the middle "
             f"of those refusing the most with false refusals ≤ {sw['max_false_refusal']:.0%}): "
             f"{_num(sw['calibrated'], 2)} (n={sw['n']}).",
         ]
