@@ -13,8 +13,8 @@ import json
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.app.feedback import feedback_record, record_feedback
 from bot.app.exports import export_markdown, turns_from_export
+from bot.app.feedback import feedback_record, record_feedback
 from bot.app.panels import sources_html
 
 LINKS = [

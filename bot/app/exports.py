@@ -8,8 +8,8 @@ only where a Markdown renderer would act on it.
 from __future__ import annotations
 
 import html
-import re
 import json
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
