@@ -9,17 +9,18 @@ The package is layered; a module imports only from its own package and those bel
 (tests/test_layers.py checks this, and that there is no import circle), lowest first:
 
     core        errors, settings, the Answer contract and the Answerer interface
-    text        article parsing, words (tokens, stems, stop words)
+    text        article parsing, the spaCy pipeline, words (tokens, stems, stop words)
     ingest      adding articles: fetching, formats, the articles folder
     store       chunking, embeddings, Chroma builds, BM25, opening the index
     retrieve    follow-up rewriting, hybrid retrieval
+    reading     an article's analysis, the question's, the learned ranker and refusal, short answers
     llm         chat-model backends, prompts, calls within a budget, verification, the LLM answerer
     answering   guards, the extractive answerer, citations, the backend registry, the pipeline
     evaluation  datasets, metrics, calibration, runner, summary, gates, report
     app         CLI, batch, the Gradio UI, rendering, feedback
 
 A question flows down through one place, `bot.answering.pipeline`:
-guards -> rewrite -> retrieve -> evidence -> answerer -> Answer.
+guards -> rewrite -> retrieve -> evidence (the reader) -> answerer -> Answer.
 """
 
 from .core.answer import Answer, Citation
