@@ -22,6 +22,7 @@ ANSWER_KEYS = {
     "user_input",
     "search_query",
     "response",
+    "short_answer",
     "abstained",
     "citations",
     "retrieved_contexts",

@@ -136,7 +136,12 @@ class ArticleQA:
             index, retriever = self._current(progress=False)
             try:
                 docs = retriever.search(query, article_id=article_id)
-                return index, docs, select(question, history, docs, index, self.reader, article_id)
+                evidence = select(question, history, docs, index, self.reader, article_id)
+                # The reader reads the whole article: a passage it quotes that the search did
+                # not rank is added to the contexts, so every citation names a retrieved passage.
+                found = {d.id for d in docs}
+                docs += [retriever.document(s.chunk_id) for s in evidence.sentences if s.chunk_id not in found]
+                return index, docs, evidence
             except IndexChanged:
                 if attempt == 2:
                     raise

@@ -135,7 +135,7 @@ def _slot(q: QuestionInfo, s: Sentence, ents: list[Entity]) -> tuple[float, floa
     return best_near, head_near
 
 
-def _name_in(name: str, text: str) -> bool:
+def name_in(name: str, text: str) -> bool:
     """A question name in a text: "germans" matches "German", "boerse's" matches "Boerse"."""
     if name in text:
         return True
@@ -174,8 +174,8 @@ def featurize(
     ms = [maxsim(q_tokens, index.tokens[c.sentence]) for c in ret.candidates]
     msmax = max(ms) if ms else 0.0
     art_lower = index.text.lower()
-    names_article = sum(_name_in(nm, art_lower) for nm in q.names) / len(q.names) if q.names else 1.0
-    unmatched = sum(not _name_in(nm, art_lower) for nm in q.names)
+    names_article = sum(name_in(nm, art_lower) for nm in q.names) / len(q.names) if q.names else 1.0
+    unmatched = sum(not name_in(nm, art_lower) for nm in q.names)
     group = TYPE_GROUPS.get(q.answer_type, "other")
     rows = []
     for c, msim in zip(ret.candidates, ms):
@@ -191,7 +191,7 @@ def featurize(
         ents = _answer_entities(q, s)
         nb_ents = [e for j in (c.sentence - 1, c.sentence + 1) if 0 <= j < n for e in _answer_entities(q, sents[j])]
         near, head_near = _slot(q, s, ents)
-        names_sent = sum(_name_in(nm, low) for nm in q.names) / len(q.names) if q.names else 0.0
+        names_sent = sum(name_in(nm, low) for nm in q.names) / len(q.names) if q.names else 0.0
         speaker = any(any(nm in sp.lower() or sp.lower() in nm for nm in q.names) for sp in s.speakers)
         q_ents = set(q.names)
         ent_overlap = sum(e.text.lower() in q_ents for e in s.entities)
@@ -199,7 +199,7 @@ def featurize(
         nb_tok = [index.tokens[j] for j in (c.sentence - 1, c.sentence, c.sentence + 1) if 0 <= j < n]
         wm_nb = word_match(qc, np.concatenate(nb_tok))
         nb_low = " ".join(sents[j].text.lower() for j in (c.sentence - 1, c.sentence, c.sentence + 1) if 0 <= j < n)
-        names_nb = sum(_name_in(nm, nb_low) for nm in q.names) / len(q.names) if q.names else 0.0
+        names_nb = sum(name_in(nm, nb_low) for nm in q.names) / len(q.names) if q.names else 0.0
         typed = 1.0 if q.typed else 0.0
         present = 1.0 if ents else 0.0
         row = [

@@ -29,12 +29,18 @@ def short_answer(q: QuestionInfo, s: Sentence) -> str | None:
     matched = [(p, p + len(lem)) for lem, p in zip(s.lemmas, s.lemma_starts) if lem in q.focus and lem != q.head]
     head_pos = [p for lem, p in zip(s.lemmas, s.lemma_starts) if q.head and lem == q.head]
 
+    # A noun phrase whose head (its last word, in English) is a matched word describes the
+    # thing asked about ("US" in "US President Donald Trump" when the question names Trump);
+    # its other entities come last. "LSE chief executive Clara Furse" is headed by the answer.
+    describing = [(a, b) for _, a, b in s.noun_chunks if any(a <= p and b - 2 <= q <= b for p, q in matched)]
+
     def key(e):
+        in_phrase = any(a <= e.start and e.end <= b for a, b in describing)
         label_rank = pref.index(e.label) if e.label in pref else len(pref)
         # the gap between the entity and the nearest matched word, on either side of it
         dist = min((max(e.start - b, a - e.end, 0) for a, b in matched), default=0)
         head_bonus = 0 if any(e.start <= p <= e.end + 25 for p in head_pos) else 1
-        return (head_bonus, label_rank, dist)
+        return (head_bonus, in_phrase, label_rank, dist)
 
     best = min(ents, key=key)
     a, b = best.start - s.start, best.end - s.start

@@ -52,27 +52,26 @@ class HybridRetriever(BaseRetriever):
         fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in lexical]])
         dense_of, lex_of = dict(dense), dict(lexical)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))[:k]
-        docs = []
-        for cid, score in ranked:
-            chunk = self.index.chunks[cid]
-            article = self.index.articles[chunk.article_id]
-            docs.append(
-                Document(
-                    id=cid,
-                    page_content=chunk.text,
-                    metadata={
-                        "chunk_id": cid,
-                        "article_id": chunk.article_id,
-                        "article_title": article.title,
-                        "published": article.published,
-                        "paragraph": chunk.paragraph,
-                        "section": chunk.section,
-                        "start": chunk.start,
-                        "end": chunk.end,
-                        "score": score,
-                        "dense_score": round(dense_of.get(cid, 0.0), 4),
-                        "lexical_score": round(lex_of.get(cid, 0.0), 4),
-                    },
-                )
-            )
-        return docs
+        return [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked]
+
+    def document(self, cid: str, score: float = 0.0, dense: float = 0.0, lexical: float = 0.0) -> Document:
+        """A passage as a LangChain Document, with its ids, scores and span."""
+        chunk = self.index.chunks[cid]
+        article = self.index.articles[chunk.article_id]
+        return Document(
+            id=cid,
+            page_content=chunk.text,
+            metadata={
+                "chunk_id": cid,
+                "article_id": chunk.article_id,
+                "article_title": article.title,
+                "published": article.published,
+                "paragraph": chunk.paragraph,
+                "section": chunk.section,
+                "start": chunk.start,
+                "end": chunk.end,
+                "score": score,
+                "dense_score": round(dense, 4),
+                "lexical_score": round(lexical, 4),
+            },
+        )
