@@ -14,21 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..core.answerer import Draft
-from ..reading.features import name_in
 from ..reading.reader import decide, prepare
-from ..text import nlp as nlpmod
 from .citations import compose
 from .guards import gives_instructions
 
 INSTRUCTIONS = "the message gives the bot instructions instead of asking about the article"
-
-
-NAMED = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
-
-
-def unknown_names(query: str, text_lower: str) -> list[str]:
-    """The named entities of the question (spaCy's) that the article's text never uses."""
-    return [e.text for e in nlpmod.load()(query).ents if e.label_ in NAMED and not name_in(e.text.lower(), text_lower)]
 
 
 @dataclass(frozen=True)
