@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 TOMAHAWK = "What is the range of a Tomahawk missile?"
-UNANSWERABLE = "What is the capital of France?"
+UNANSWERABLE = "Who won the 2022 FIFA World Cup?"  # one the reader refuses (see test_contract.py)
 XSS = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 60_000
 # What a refusal must not show: the bot's internal reasons and its timing.
