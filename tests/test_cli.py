@@ -92,7 +92,7 @@ def test_ask_json_is_the_contract(index_dir):
     d = json.loads(r.stdout)
     assert set(d) == ANSWER_KEYS | {"load_ms"}
     # the question's own stages; loading the model and index is reported apart, as load_ms
-    assert set(d["latency_ms"]) == {"retrieve", "answer", "total"} and d["load_ms"] > d["latency_ms"]["total"]
+    assert {"retrieve", "answer", "total"} <= set(d["latency_ms"]) and d["load_ms"] > d["latency_ms"]["total"]
     assert d["latency_ms"]["retrieve"] < 2000  # the model load (seconds) is not in it
     assert d["user_input"] == d["search_query"] == "Who wrote this?"
     assert d["abstained"] is False and d["backend"] == "extractive" and d["notice"] is None

@@ -246,5 +246,5 @@ def analyse(text: str, history: list[dict] | None = None) -> QuestionInfo:
         head=head,
         words=words,
         rewritten=rewritten,
-        followup=bool(history),
+        followup=rewritten,  # leaning on the chat, not merely having one: every later question has a history
     )
