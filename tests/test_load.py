@@ -32,7 +32,7 @@ QUESTIONS = [
     ("Where will Trump and Putin meet?", None),
     ("Who initiated the phone call?", None),
     ("Who wrote the article?", 0),
-    ("What is the capital of France?", "refused"),
+    ("How much does a Tomahawk missile cost?", "refused"),
 ]
 
 
