@@ -147,9 +147,10 @@ def test_rrf_against_its_definition():
         ("The missiles' range, striking 995 miles", ["missil", "rang", "strike", "995", "mile"]),
         ("Putin's call", ["putin", "call"]),
         ("Putin’s call", ["putin", "call"]),
-        ("Who wrote this?", ["write"]),
-        ("written", ["write"]),
-        ("Erdoğan met Sánchez at the café", ["erdoğan", "meet", "sánchez", "café"]),  # letters of any script
+        # Snowball stems only: irregular forms stay apart (the reader compares spaCy lemmas)
+        ("Who wrote this?", ["wrote"]),
+        ("written", ["written"]),
+        ("Erdoğan met Sánchez at the café", ["erdoğan", "met", "sánchez", "café"]),  # letters of any script
     ],
 )
 def test_terms(text, expected):
@@ -158,7 +159,7 @@ def test_terms(text, expected):
 
 def test_words_drop_possessives_and_lowercase():
     assert words("Putin's call to U.S. President") == ["putin", "call", "to", "u", "s", "president"]
-    assert "please" in STOPWORDS and stem("said") == stem("say")
+    assert "please" in STOPWORDS and stem("saying") == stem("say")
 
 
 def reference_bm25(docs, query, k1=1.2, b=0.75):
