@@ -76,7 +76,10 @@ class ArticleQA:
         self.embedder = Embedder(self.settings.embedding_model)
         self._lock = threading.Lock()
         self._opened: Any = None  # (Index, HybridRetriever), swapped as one
-        self.reader = Reader(self.embedder, self.settings.index_dir / "analysis")
+        # beside the store, not in it: the store folder holds only what Chroma writes
+        self.reader = Reader(
+            self.embedder, self.settings.index_dir.with_name(self.settings.index_dir.name + "-analysis")
+        )
         self._seen: Any = None  # what the articles folder and the index looked like when opened
 
     def using(self, answerer: Answerer) -> ArticleQA:
