@@ -13,26 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_contract import ANSWER_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLES = ROOT / "index" / "articles"
 RANGE = "What is the range of a Tomahawk missile?"
-ANSWER_KEYS = {
-    "id",
-    "user_input",
-    "search_query",
-    "response",
-    "short_answer",
-    "abstained",
-    "citations",
-    "retrieved_contexts",
-    "retrieved_context_ids",
-    "retrieval_scores",
-    "backend",
-    "notice",
-    "latency_ms",
-    "confidence",
-}
 
 
 @pytest.fixture
