@@ -109,7 +109,8 @@ def test_a_server_slower_than_the_timeout_falls_back_in_time(qa, server):
     slow = pipeline(qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url, llm_timeout_s=1.0)
     server.script(Step(GOOD, delay_s=4.0))
     answer, seconds = timed(slow.ask, WHERE)
-    assert seconds < 1.0 + SLACK_S and len(server.requests) == 1  # a timeout is not retried
+    # the budget starts before retrieval: on a loaded machine the request may not even be sent
+    assert seconds < 1.0 + SLACK_S and len(server.requests) <= 1  # a timeout is not retried
     assert answer.backend == "extractive" and answer.citations
     assert answer.notice == "The language model did not answer within 1 s" + FALLBACK
 
