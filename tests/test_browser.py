@@ -153,6 +153,7 @@ def test_the_article_can_be_read_with_the_cited_passage_highlighted(page):
     reader.wait_for()
     assert "¶10" in reader.inner_text() and "range of around 995 miles" in reader.inner_text()
     assert "995 miles" in reader.locator(".cited").inner_text()
+    assert reader.locator("a").count() == 0  # the seed article was not added from a URL: no link to an original
     page.get_by_role("tab", name="Chat").click()
 
 

@@ -207,6 +207,23 @@ def test_sources_html_shows_the_article_details_as_its_own_fields(qa):
     assert "<dt>Published</dt>" in panel and "written by its author" not in panel  # fields, not sentences
 
 
+def test_the_details_card_and_the_article_view_link_to_the_original_page_when_known(qa):
+    answer = {"question": "x", "answer": qa.ask("Who wrote the article?").to_dict()}
+    article = next(iter(qa.index().articles.values()))
+    assert article.url is None  # the seed article was not added from a web page: no link anywhere
+    metas = {m["id"]: m for m in render.article_meta([article])}
+    assert "<a " not in panels.sources_html(answer, metas) and "<a " not in panels.article_view([article])
+
+    added = dataclasses.replace(article, url="https://herald.example/news/a.html?x=1&y=2")
+    metas = {m["id"]: m for m in render.article_meta([added])}
+    link = (
+        '<a class="original" href="https://herald.example/news/a.html?x=1&amp;y=2" target="_blank" '
+        'rel="noopener noreferrer" title="https://herald.example/news/a.html?x=1&amp;y=2">herald.example ↗</a>'
+    )
+    assert f"<dt>Original</dt><dd>{link}</dd></dl>" in panels.sources_html(answer, metas)
+    assert f'<p class="original-page">Original page: {link}</p>' in panels.article_view([added])
+
+
 def test_citation_markers_link_to_their_cards():
     answer = make_answer(response="It is 995 miles. [1] Not a source: [2]") | {"id": "a1b2"}
     message = render.answer_markdown(answer)
