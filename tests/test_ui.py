@@ -159,7 +159,7 @@ def test_answer_markdown_shows_notice_searched_for_and_sources():
     assert shown_text(parts[0]) == "It is 995 miles. [1]"
     assert shown_text(parts[1]) == "⚠️ The LLM timed out; this is the extractive answer"
     assert parts[2] == "*Searched for: What is the range of the Tomahawk?*"
-    assert parts[3].startswith('<details class="msg-sources"><summary>Sources: [1] ¶10</summary>')
+    assert parts[3].startswith('<details class="msg-sources" open><summary>Sources: [1] ¶10</summary>')
     assert "An &lt;b&gt;Article&lt;/b&gt;" in parts[3] and "<b>Article" not in parts[3]
     same = render.answer_markdown(make_answer("Q?", query="Q?"))
     assert "Searched for" not in same and "⚠️" not in same
@@ -275,6 +275,23 @@ def test_the_article_view_numbers_paragraphs_and_escapes_the_text(qa):
     assert "range of around 995 miles" in view and "<h4>Ukraine&#x27;s Plea For Support, Tomahawk Missile</h4>" in view
     odd = dataclasses.replace(art, title="<script>x</script>")
     assert "<h3>&lt;script&gt;x&lt;/script&gt;</h3>" in panels.article_view([odd])
+
+
+@pytest.mark.parametrize(
+    "answer_id, opening",
+    [
+        ("a1b2", '<details class="msg-sources answer-a1b2" open>'),
+        (None, '<details class="msg-sources" open>'),
+        ('x" onclick="alert(1)', '<details class="msg-sources" open>'),  # an id from a loaded file: no class
+    ],
+)
+def test_each_answer_carries_its_compact_sources_unfolded_and_named_by_its_answer(answer_id, opening):
+    # unfolded here; on a narrow screen the page's script folds it, remembering a reader's
+    # own fold by the answer-<id> class (test_browser.py checks both at 1400 and 390 wide)
+    message = render.answer_markdown(make_answer() | {"id": answer_id})
+    sources = message.split("\n\n")[-1]
+    assert sources.startswith(opening + "<summary>Sources: [1] ¶10</summary><ul>") and sources.endswith("</details>")
+    assert "onclick" not in sources
 
 
 def test_chat_messages_mark_the_answer_shown_in_the_sources_panel():

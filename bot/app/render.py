@@ -115,7 +115,8 @@ def _cite_links(escaped: str, answer: dict) -> str:
 
 
 def compact_sources(answer: dict) -> str:
-    """The sources under a message: a one-line summary that unfolds to each quote (HTML)."""
+    """The sources under a message: a one-line summary over each quote (HTML), unfolded;
+    the page's script folds it on a narrow screen, so the question box stays in view."""
     cites = Answer.from_dict(answer).citations
     if not cites:
         return ""
@@ -127,7 +128,13 @@ def compact_sources(answer: dict) -> str:
         + "</li>"
         for c in cites
     )
-    return f'<details class="msg-sources"><summary>{e(sources_line(answer))}</summary><ul>{items}</ul></details>'
+    # the chat keeps a class, not a data- attribute: the page's script remembers a fold by it
+    key = str(answer.get("id") or "")
+    named = f" answer-{key}" if re.fullmatch(r"[\w-]{1,64}", key, re.A) else ""
+    return (
+        f'<details class="msg-sources{named}" open><summary>{e(sources_line(answer))}</summary>'
+        f"<ul>{items}</ul></details>"
+    )
 
 
 def refusal_markdown(answer: dict) -> str:
