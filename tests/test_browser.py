@@ -2,7 +2,8 @@
 
 One server for the module and one desktop page (1400×1000); the tests run in order, like
 one reader's visit: ask, follow a citation, rate, be refused, try bad input, export, clear.
-A phone-sized page (390×844) checks that the question box is in view. Screenshots go to
+A phone-sized page (390×844) checks that the question box is in view and each answer's
+sources are folded under it. Screenshots go to
 test-artifacts/; the README's screenshot, docs/screenshot.png, is taken here too.
 """
 
@@ -128,6 +129,8 @@ def test_an_answer_carries_its_own_sources(page):
     assert "995 miles" in answer.inner_text()
     assert answer.locator("a.cite", has_text="[1]").count() >= 1  # the marker is a link
     assert "¶10" in answer.locator(".msg-sources").inner_text()  # compact sources under the message
+    assert answer.locator(".msg-sources").evaluate("d => d.open")  # unfolded on a wide screen
+    assert "range of around 995 miles" in answer.locator(".msg-sources li").first.inner_text()
     card = page.locator("#sources .source").first
     assert card.get_attribute("data-paragraph") == "10"
     assert card.locator(".source-label").inner_text() == "¶10"
@@ -153,6 +156,7 @@ def test_the_article_can_be_read_with_the_cited_passage_highlighted(page):
     reader.wait_for()
     assert "¶10" in reader.inner_text() and "range of around 995 miles" in reader.inner_text()
     assert "995 miles" in reader.locator(".cited").inner_text()
+    assert reader.locator("a").count() == 0  # the seed article was not added from a URL: no link to an original
     page.get_by_role("tab", name="Chat").click()
 
 
@@ -300,7 +304,16 @@ def test_on_a_phone_the_question_box_is_in_view(browser, app_url):
         ask(phone, TOMAHAWK)
         phone.evaluate("window.scrollTo(0, 0)")
         assert in_view(phone, "#question textarea"), "after an answer the question box is below the fold"
-        assert "¶10" in last_bot(phone).locator(".msg-sources").inner_text()
+        sources = last_bot(phone).locator(".msg-sources")
+        assert "¶10" in sources.inner_text()
+        assert not sources.evaluate("d => d.open"), "an answer's sources are unfolded on a phone"
         phone.screenshot(path=str(ARTIFACTS / "phone-answer.png"))
+        # a reader's unfold stays when the chat redraws that message (its sources shown in the panel)
+        ask(phone, "Who wrote the article?")
+        first = phone.locator("#chat [data-testid='bot']").first
+        first.locator(".msg-sources summary").click()
+        first.locator(".shown-in-sources").wait_for()
+        assert first.locator(".msg-sources").evaluate("d => d.open")
+        assert not last_bot(phone).locator(".msg-sources").evaluate("d => d.open")
     finally:
         phone.context.close()

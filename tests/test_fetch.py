@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from test_ingest import MARKDOWN, NEWS_PAGE  # tests/ is on sys.path (pytest's rootdir conftest)
 
+from bot.ingest.folder import read_articles
 from bot.ingest.sources import FetchOptions, add
 from bot.text.article import load_articles
 
@@ -81,6 +82,15 @@ def test_urls_are_fetched_when_allowed(site, tmp_path, monkeypatch):
         ("unchanged", "harbour-bridge"),
     ]
     assert load_articles(tmp_path / "articles")[0].author == "Maria Lindqvist"
+
+
+def test_an_article_added_from_a_url_links_to_it_and_one_from_a_file_does_not(site, tmp_path):
+    (tmp_path / "library.md").write_text(MARKDOWN, encoding="utf-8")
+    options = FetchOptions(allow_private=True)
+    out = add([f"{site}/news/harbour-bridge.html", str(tmp_path / "library.md")], tmp_path / "articles", options)
+    assert [o.status for o in out] == ["added", "added"]
+    urls = {a.id: a.url for a in read_articles(tmp_path / "articles")}
+    assert urls == {"harbour-bridge": f"{site}/news/harbour-bridge.html", "library": None}
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 from conftest import paragraph_text
 
 from bot.app.cli import main
+from bot.ingest.folder import origins, read_articles, save_origins
 from bot.ingest.sources import add, remove, slug, url_id
 from bot.text.article import load_articles
 
@@ -227,6 +228,42 @@ def test_url_id(url, expected):
     assert url_id(url) == expected
 
 
+# --- where an article came from: only a web page gives it a URL to link to -------------
+
+
+@pytest.mark.parametrize(
+    "origin, url",
+    [
+        ("https://herald.example/news/bridge.html?id=7", "https://herald.example/news/bridge.html?id=7"),
+        ("HTTP://herald.example/a", "http://herald.example/a"),
+        ("https://reader:secret@herald.example/a", "https://herald.example/a"),  # never shows a password
+        ('https://herald.example/a"><b>x</b>', 'https://herald.example/a"><b>x</b>'),  # escaped when shown
+        ("/home/me/harbour-bridge.html", None),
+        ("javascript:alert(1)", None),
+        ("data:text/html,<script>x</script>", None),
+        ("ftp://herald.example/a", None),
+        ("https:///a", None),
+        ("https://herald.example/a b", None),
+        ("https://herald.example:99999/a", None),
+        (["https://herald.example/a"], None),
+    ],
+)
+def test_an_article_gets_the_url_of_the_web_page_it_came_from_only(origin, url, sources, tmp_path):
+    articles = tmp_path / "articles"
+    add([str(sources / "harbour-bridge.html"), str(sources / "library.md")], articles)
+    save_origins(articles, origins(articles) | {"harbour-bridge": origin})  # as a URL add (test_fetch.py) records it
+    by_id = {a.id: a for a in read_articles(articles)}
+    assert by_id["harbour-bridge"].url == url
+    assert by_id["library"].url is None  # added from a file
+
+
+def test_articles_are_read_without_urls_when_the_record_is_unreadable(sources, tmp_path):
+    articles = tmp_path / "articles"
+    add([str(sources / "harbour-bridge.html")], articles)
+    (tmp_path / ".articles.sources.json").write_text("{not json", encoding="utf-8")
+    assert [(a.id, a.url) for a in read_articles(articles)] == [("harbour-bridge", None)]
+
+
 def test_cli_add_prints_a_line_per_source_and_fails_when_one_was_refused(sources, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BOT_ARTICLES_DIR", str(tmp_path / "articles"))
     (sources / "empty.txt").write_bytes(b"")
@@ -246,9 +283,12 @@ def test_with_two_articles_answers_cite_the_right_one_and_article_limits_the_sea
 
     settings = make_settings()
     assert [o.status for o in add([str(sources / "harbour-bridge.html")], settings.articles_dir)] == ["added"]
+    page = "https://herald.example/news/harbour-bridge.html"
+    save_origins(settings.articles_dir, origins(settings.articles_dir) | {"harbour-bridge": page})  # as from a URL
     qa = ArticleQA(settings)
     qa.embedder = embedder
     assert sorted(qa.index(progress=False).articles) == sorted(["harbour-bridge", SEED.stem])
+    assert {a.id: a.url for a in qa.index().articles.values()} == {"harbour-bridge": page, SEED.stem: None}
 
     bridge = qa.ask("How much did the bridge repair cost?")
     assert not bridge.abstained and "48 million euros" in bridge.response

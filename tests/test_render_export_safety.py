@@ -1,6 +1,8 @@
 """Exports, loaded conversations and the feedback log (issue 17, point 7): no live
 `javascript:` link in an exported Markdown file; a conversation loaded from a file is not
 shown as the bot's own answer; a U+2028 in a rated answer does not break the feedback log.
+The link to an article's original page is http(s) only, escaped, and opens in a new tab
+without an opener.
 
 Kept apart: these import the page's pure functions and the feedback log directly, whose
 module paths may move.
@@ -8,14 +10,17 @@ module paths may move.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import pytest
 from markdown_it import MarkdownIt
 
 from bot.app.exports import export_markdown, turns_from_export
 from bot.app.feedback import feedback_record, record_feedback
-from bot.app.panels import sources_html
+from bot.app.panels import article_view, sources_html
+from bot.text.article import parse_article
 
 LINKS = [
     "[click here](javascript:alert(document.cookie))",
@@ -113,3 +118,42 @@ def test_a_rated_answer_with_a_line_separator_is_read_back(tmp_path):
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [r["rating"] for r in records] == ["down", "up"]
     assert records[0]["answer"] == "Ukraine won\u2028the war [1]."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "//evil.example/x",
+        "/relative/path",
+        "https://evil.example/\tx",
+        "",
+        None,
+    ],
+)
+def test_only_a_web_page_is_linked_as_the_original(url):
+    details = answered("x")
+    details["answer"]["citations"][0]["paragraph"] = 0
+    panel = sources_html(details, {"a": {"id": "a", "title": "T", "author": "W", "url": url}})
+    article = parse_article("Title\n\nBody text.", "a")
+    view = article_view([dataclasses.replace(article, url=url)])
+    for shown in (panel, view):
+        assert "<a " not in shown and "Original" not in shown
+
+
+def test_the_original_link_is_escaped_and_opens_apart_from_the_page():
+    url = "https://evil.example/'\"><img/src=x/onerror=alert(1)>"
+    article = dataclasses.replace(parse_article("Title\n\nBody text.", "a"), url=url)
+    details = answered("x")
+    details["answer"]["citations"][0]["paragraph"] = 0
+    panel = sources_html(details, {"a": {"id": "a", "title": "T", "url": url}})
+    for shown in (panel, article_view([article])):
+        (link,) = re.findall(r"<a [^>]*>", shown)
+        assert 'href="https://evil.example/&#x27;&quot;&gt;&lt;img/src=x/onerror=alert(1)&gt;"' in link
+        assert 'target="_blank"' in link and 'rel="noopener noreferrer"' in link
+        assert "<img" not in shown

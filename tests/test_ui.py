@@ -159,7 +159,7 @@ def test_answer_markdown_shows_notice_searched_for_and_sources():
     assert shown_text(parts[0]) == "It is 995 miles. [1]"
     assert shown_text(parts[1]) == "⚠️ The LLM timed out; this is the extractive answer"
     assert parts[2] == "*Searched for: What is the range of the Tomahawk?*"
-    assert parts[3].startswith('<details class="msg-sources"><summary>Sources: [1] ¶10</summary>')
+    assert parts[3].startswith('<details class="msg-sources" open><summary>Sources: [1] ¶10</summary>')
     assert "An &lt;b&gt;Article&lt;/b&gt;" in parts[3] and "<b>Article" not in parts[3]
     same = render.answer_markdown(make_answer("Q?", query="Q?"))
     assert "Searched for" not in same and "⚠️" not in same
@@ -205,6 +205,23 @@ def test_sources_html_shows_the_article_details_as_its_own_fields(qa):
     assert answer.citations[0].paragraph == 0
     assert "article details" in panel and "<dt>Author</dt><dd><mark>Abhishek Tiwari</mark></dd>" in panel
     assert "<dt>Published</dt>" in panel and "written by its author" not in panel  # fields, not sentences
+
+
+def test_the_details_card_and_the_article_view_link_to_the_original_page_when_known(qa):
+    answer = {"question": "x", "answer": qa.ask("Who wrote the article?").to_dict()}
+    article = next(iter(qa.index().articles.values()))
+    assert article.url is None  # the seed article was not added from a web page: no link anywhere
+    metas = {m["id"]: m for m in render.article_meta([article])}
+    assert "<a " not in panels.sources_html(answer, metas) and "<a " not in panels.article_view([article])
+
+    added = dataclasses.replace(article, url="https://herald.example/news/a.html?x=1&y=2")
+    metas = {m["id"]: m for m in render.article_meta([added])}
+    link = (
+        '<a class="original" href="https://herald.example/news/a.html?x=1&amp;y=2" target="_blank" '
+        'rel="noopener noreferrer" title="https://herald.example/news/a.html?x=1&amp;y=2">herald.example ↗</a>'
+    )
+    assert f"<dt>Original</dt><dd>{link}</dd></dl>" in panels.sources_html(answer, metas)
+    assert f'<p class="original-page">Original page: {link}</p>' in panels.article_view([added])
 
 
 def test_citation_markers_link_to_their_cards():
@@ -258,6 +275,23 @@ def test_the_article_view_numbers_paragraphs_and_escapes_the_text(qa):
     assert "range of around 995 miles" in view and "<h4>Ukraine&#x27;s Plea For Support, Tomahawk Missile</h4>" in view
     odd = dataclasses.replace(art, title="<script>x</script>")
     assert "<h3>&lt;script&gt;x&lt;/script&gt;</h3>" in panels.article_view([odd])
+
+
+@pytest.mark.parametrize(
+    "answer_id, opening",
+    [
+        ("a1b2", '<details class="msg-sources answer-a1b2" open>'),
+        (None, '<details class="msg-sources" open>'),
+        ('x" onclick="alert(1)', '<details class="msg-sources" open>'),  # an id from a loaded file: no class
+    ],
+)
+def test_each_answer_carries_its_compact_sources_unfolded_and_named_by_its_answer(answer_id, opening):
+    # unfolded here; on a narrow screen the page's script folds it, remembering a reader's
+    # own fold by the answer-<id> class (test_browser.py checks both at 1400 and 390 wide)
+    message = render.answer_markdown(make_answer() | {"id": answer_id})
+    sources = message.split("\n\n")[-1]
+    assert sources.startswith(opening + "<summary>Sources: [1] ¶10</summary><ul>") and sources.endswith("</details>")
+    assert "onclick" not in sources
 
 
 def test_chat_messages_mark_the_answer_shown_in_the_sources_panel():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from ..core.answer import Answer
-from .render import clean_text, clip, short_title
+from .render import clean_text, clip, original_link, short_title
 
 
 def highlight(text: str, span) -> str:
@@ -52,7 +52,8 @@ META_FIELDS = (
 
 def meta_card(article: dict | None, quote: str) -> str:
     """The article's own fields (title, author, dates, dateline) as a list, the one the
-    quote is about marked; None when the article is unknown."""
+    quote is about marked, and a link to its original page when known; '' when the
+    article is unknown."""
     if not article:
         return ""
     e = html.escape
@@ -63,6 +64,9 @@ def meta_card(article: dict | None, quote: str) -> str:
             continue
         shown = f"<mark>{e(value)}</mark>" if value in quote else e(value)
         rows.append(f"<dt>{name}</dt><dd>{shown}</dd>")
+    link = original_link(article.get("url"))
+    if link:
+        rows.append(f"<dt>Original</dt><dd>{link}</dd>")
     return f'<dl class="meta-fields">{"".join(rows)}</dl>'
 
 
@@ -110,8 +114,8 @@ def sources_html(turn: dict | None, articles: dict | None = None) -> str:
 
 
 def article_view(articles) -> str:
-    """ "Read the article": each article's cleaned text, paragraphs numbered ¶1..¶n (HTML,
-    all text escaped)."""
+    """ "Read the article": each article's cleaned text, paragraphs numbered ¶1..¶n, and a
+    link to its original page when known (HTML, all text escaped)."""
     e = html.escape
     out = []
     for art in articles:
@@ -119,6 +123,9 @@ def article_view(articles) -> str:
         byline = [x for x in (art.author and f"By {art.author}", art.published, art.dateline) if x]
         if byline:
             out.append(f'<p class="byline">{e(" · ".join(byline))}</p>')
+        link = original_link(art.url)
+        if link:
+            out.append(f'<p class="original-page">Original page: {link}</p>')
         section = None
         for p in art.paragraphs[1:]:
             if p.section and p.section != section:

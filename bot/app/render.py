@@ -10,7 +10,8 @@ A conversation is a list of turns, each a plain dict that the UI keeps in its st
 Everything shown comes from these turns, so re-rendering, reloading and exporting a
 conversation all keep each answer's citations. All user and article text is escaped:
 it is shown as text, never interpreted as Markdown or HTML; the only markup is ours
-(citation links, the compact sources under a message, the source cards).
+(citation links, the compact sources under a message, the source cards, the link to an
+article's original page, which is http(s) only and opens in a new tab).
 
 Each answer has an id (`answer["id"]`); its `[n]` markers link to `#cite-<id>-<n>`, and
 the Sources panel's card for that citation (`bot.app.panels`) has the id `src-<id>-<n>`.
@@ -22,8 +23,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from ..core.answer import Answer
+from ..ingest.folder import source_url
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
 REFUSAL = "The article doesn't say."
@@ -112,7 +115,8 @@ def _cite_links(escaped: str, answer: dict) -> str:
 
 
 def compact_sources(answer: dict) -> str:
-    """The sources under a message: a one-line summary that unfolds to each quote (HTML)."""
+    """The sources under a message: a one-line summary over each quote (HTML), unfolded;
+    the page's script folds it on a narrow screen, so the question box stays in view."""
     cites = Answer.from_dict(answer).citations
     if not cites:
         return ""
@@ -124,7 +128,13 @@ def compact_sources(answer: dict) -> str:
         + "</li>"
         for c in cites
     )
-    return f'<details class="msg-sources"><summary>{e(sources_line(answer))}</summary><ul>{items}</ul></details>'
+    # the chat keeps a class, not a data- attribute: the page's script remembers a fold by it
+    key = str(answer.get("id") or "")
+    named = f" answer-{key}" if re.fullmatch(r"[\w-]{1,64}", key, re.A) else ""
+    return (
+        f'<details class="msg-sources{named}" open><summary>{e(sources_line(answer))}</summary>'
+        f"<ul>{items}</ul></details>"
+    )
 
 
 def refusal_markdown(answer: dict) -> str:
@@ -212,6 +222,26 @@ def article_header(articles) -> str:
     return "\n\n".join(lines)
 
 
+def original_link(url) -> str:
+    """HTML: a link to an article's original page, opened in a new tab without telling that
+    page where the reader came from; '' when there is no http(s) URL.
+
+    >>> print(original_link("https://example.org/a?x=1&y=2"))  # doctest: +NORMALIZE_WHITESPACE
+    <a class="original" href="https://example.org/a?x=1&amp;y=2" target="_blank" rel="noopener noreferrer"
+       title="https://example.org/a?x=1&amp;y=2">example.org ↗</a>
+    >>> original_link("javascript:alert(1)"), original_link(None)
+    ('', '')
+    """
+    url = source_url(url)
+    if not url:
+        return ""
+    href = html.escape(url, quote=True)
+    return (
+        f'<a class="original" href="{href}" target="_blank" rel="noopener noreferrer" title="{href}">'
+        f"{html.escape(urlsplit(url).hostname or url)} ↗</a>"
+    )
+
+
 def article_meta(articles) -> list[dict]:
     """Each article's own fields, as the exports and the Sources panel's details card use them."""
     return [
@@ -222,6 +252,7 @@ def article_meta(articles) -> list[dict]:
             "published": a.published,
             "updated": a.updated,
             "dateline": a.dateline,
+            "url": a.url,
         }
         for a in articles
     ]

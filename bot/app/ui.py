@@ -4,9 +4,9 @@ and `bot.app.panels`.
 `create_app()` builds the Blocks in named steps (testable, loads nothing): the page's
 components (`_layout`), then its events wired to `Handlers` (`_wire`), then the `ask`
 API endpoint. `launch()` warms the model and index up in the background, logs one line
-when they are ready, and serves the page with its style (page.css) and its citation
-links' script (page.js). Programs call the `ask` endpoint
-(`gradio_client.Client(url).predict(question, history, api_name="/ask")`) and get
+when they are ready, and serves the page with its style (page.css) and its script
+(page.js: citation links, each answer's sources folded on a phone). Programs call the
+`ask` endpoint (`gradio_client.Client(url).predict(question, history, api_name="/ask")`) and get
 `Answer.to_dict()` back.
 """
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..core.errors import IndexChanged, IndexFolderError, StoreError, UsageError
 from ..core.settings import redact
-from ..text.article import Article, load_articles
+from ..ingest.folder import read_articles
+from ..text.article import Article
 from ..text.words import acronyms, words
 from .bm25 import BM25
 from .build import FORMAT, PREFIX, drop_build, reusable_build, sentence_rows, swap_build, write_build
@@ -145,7 +146,7 @@ def open_index(
     `rebuild` builds again from scratch; on an embedded store that fails a probe (or fails
     during the build) it starts from an empty store, keeping the articles.
     """
-    articles = load_articles(settings.articles_dir)
+    articles = read_articles(settings.articles_dir)  # with the page each came from, when known
     embedder.start()  # the articles are readable: load the model while the index opens
     chunks = [c for a in articles for c in chunk_article(a)]
     fp = fingerprint(articles, embedder.model_id)

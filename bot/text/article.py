@@ -62,6 +62,7 @@ class Article:
     dateline: str | None = None
     summary: str | None = None
     source_sha256: str = ""
+    url: str | None = None  # the http(s) page it was added from, when known (bot.ingest.folder sets it)
 
     @property
     def content_hash(self) -> str:
