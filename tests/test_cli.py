@@ -100,8 +100,15 @@ print(nlp._nlp is not None, qa.embedder.langchain is not None, qa.reader._models
 @pytest.mark.slow
 def test_load_takes_every_start_up_cost_out_of_the_first_question(index_dir):
     # the question parser, the embedder and the reader's weights: none loads inside a question's latency_ms
-    environ = {**os.environ, "BOT_ARTICLES_DIR": str(SEED_ARTICLES), "BOT_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
-    r = subprocess.run([sys.executable, "-c", LOADED], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=180)
+    environ = {
+        **os.environ,
+        "BOT_ARTICLES_DIR": str(SEED_ARTICLES),
+        "BOT_INDEX_DIR": str(index_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
+    r = subprocess.run(
+        [sys.executable, "-c", LOADED], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=180
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "True", "True"]
 

@@ -45,14 +45,10 @@ CITATION_KEYS = {
 }
 
 RANGE = "What is the range of a Tomahawk missile?"
-# The learned reader does not refuse the first two (P(answerable) 0.62 and 0.67, over its
-# 0.469 threshold): refusing questions that name what the article never does cost 4 points
-# of answerable questions wrongly refused on bbc-dev (12.6% -> 16.3%), so it is not done.
-# Strict: the day the reader refuses them, these fail and the mark goes.
-MISSED = pytest.mark.xfail(strict=True, reason="the learned reader answers this off-topic question (docs/reader.md)")
+# Off-topic questions, a name the article never uses, and a detail it does not give.
 UNANSWERABLE = [
-    pytest.param("What is the capital of France?", marks=MISSED),
-    pytest.param("What did Macron say about the summit?", marks=MISSED),
+    "What is the capital of France?",
+    "What did Macron say about the summit?",
     "How much does a Tomahawk missile cost?",
 ]
 

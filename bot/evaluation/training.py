@@ -5,7 +5,8 @@
 Training sees bbc-train (80 BBC articles), SQuAD 2.0 Normans and the seed's dev set, never
 bbc-dev. The features come from the same `prepare` that answers questions. Every choice
 is made on predictions for articles the model did not see: grouped cross-validation that
-leaves articles out (GroupKFold). The threshold is the one that gets the most answerable
+leaves articles out (GroupKFold). Off-topic questions (another article's, put to a BBC
+article) teach the refusal what an unrelated question looks like. The threshold is the one that gets the most answerable
 questions right plus unanswerable ones refused while refusing at most 10% of answerable
 ones, on those out-of-fold predictions. Fixed seed; a few minutes on 2 cores.
 """
@@ -23,14 +24,17 @@ from ..reading.analysis import analyse_article
 from ..reading.features import NAMES
 from ..reading.model import ANSWER_NAMES, WEIGHTS, Models, answer_features, fit_linear
 from ..reading.reader import overlaps, prepare
+from ..reading.trees import fit_trees
 from ..store.embeddings import Embedder
-from .training_data import Question, training_sets
+from .training_data import Question, off_topic, training_sets
 
 SEED = 0
 FOLDS = 5
 MAX_WRONG_REFUSAL = 0.10  # the issue's ceiling on answerable questions refused
 RANKER_C = 0.3  # chosen by grouped CV among 0.03, 0.3, 3 (top-1 73.2%, 73.9%, 73.8%)
-ANSWER_C = 0.3
+ANSWER_C = 0.3  # for --refusal linear
+OFF_TOPIC = 6  # off-topic questions trained on, per BBC article (docs/reader.md: 0, 2 and 6 compared)
+PROBE = 6  # off-topic questions scored per BBC article, whatever --off-topic trains on
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Item:
     q: Question
     X: np.ndarray  # candidate features
     gold: np.ndarray  # bool per candidate
+    trained: bool = True  # False: only scored (an off-topic probe beyond --off-topic)
 
 
 def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print) -> list[Item]:
@@ -67,7 +72,7 @@ def folds(items: list[Item], k: int = FOLDS):
 
 
 def fit_ranker(items: list[Item], idx):
-    rows = [items[i] for i in idx if items[i].q.answerable and items[i].gold.any()]
+    rows = [items[i] for i in idx if items[i].trained and items[i].q.answerable and items[i].gold.any()]
     X = np.concatenate([it.X for it in rows])
     y = np.concatenate([it.gold for it in rows]).astype(int)
     return fit_linear(X, y, NAMES, C=RANKER_C, seed=SEED)
@@ -78,12 +83,14 @@ def _answer_rows(items, probs, idx):
     return A, np.array([items[i].q.answerable for i in idx]).astype(int)
 
 
-def fit_answer(items, probs, idx):
-    A, y = _answer_rows(items, probs, idx)
-    return fit_linear(A, y, ANSWER_NAMES, C=ANSWER_C, seed=SEED)
+def fit_answer(items, probs, idx, refusal: str = "trees"):
+    A, y = _answer_rows(items, probs, [i for i in idx if items[i].trained])
+    if refusal == "linear":
+        return fit_linear(A, y, ANSWER_NAMES, C=ANSWER_C, seed=SEED)
+    return fit_trees(A, y, ANSWER_NAMES, seed=SEED)
 
 
-def out_of_fold(items: list[Item], splits) -> tuple[list[np.ndarray], np.ndarray]:
+def out_of_fold(items: list[Item], splits, refusal: str = "trees") -> tuple[list[np.ndarray], np.ndarray]:
     """Ranker probabilities and P(answerable), each from models that never saw the article."""
     probs: list = [None] * len(items)
     for tr, te in splits:
@@ -92,7 +99,7 @@ def out_of_fold(items: list[Item], splits) -> tuple[list[np.ndarray], np.ndarray
             probs[i] = ranker.proba(items[i].X)
     p_answerable = np.zeros(len(items))
     for tr, te in splits:
-        model = fit_answer(items, probs, tr)
+        model = fit_answer(items, probs, tr, refusal)
         p_answerable[te] = model.proba(_answer_rows(items, probs, te)[0])
     return probs, p_answerable
 
@@ -147,33 +154,44 @@ def train(
     out: Path = WEIGHTS,
     cache_dir: Path = Path(".cache/reader"),
     leave_out: str | None = None,
+    off_topic_n: int = OFF_TOPIC,
+    refusal: str = "trees",
     log=print,
 ) -> Models:
     """Fit both models on everything (less `leave_out`, a source), write the weights, report CV."""
     np.random.seed(SEED)
     articles, questions = training_sets(eval_dir, seed_article, seed_questions)
     questions = [q for q in questions if q.source != leave_out]
-    items = prepare_all(articles, questions, cache_dir, log)
-    splits = folds(items)
-    probs, p_answerable = out_of_fold(items, splits)
-    answerable = [i for i, it in enumerate(items) if it.q.answerable]
+    probe = off_topic(questions, PROBE, SEED)
+    items = prepare_all(articles, questions + probe, cache_dir, log)
+    seen: dict[str, int] = {}
+    for it in items:  # the first `off_topic_n` of each article's probe questions are trained on
+        if it.q.source == "offtopic":
+            seen[it.q.article_id] = seen.get(it.q.article_id, 0) + 1
+            it.trained = seen[it.q.article_id] <= off_topic_n
+    splits = folds(items)  # an off-topic question sits in its target article's fold
+    probs, p_answerable = out_of_fold(items, splits, refusal)
+    written = [i for i, it in enumerate(items) if it.q.source != "offtopic"]
+    answerable = [i for i in written if items[i].q.answerable]
     top1 = np.mean([items[i].gold[int(np.argmax(probs[i]))] for i in answerable])
     log(f"{len(items)} questions over {len({it.q.article_id for it in items})} articles; grouped-CV top-1 {top1:.1%}")
-    threshold = choose_threshold(items, probs, p_answerable)
-    cv = {"threshold": threshold, **outcome(items, probs, p_answerable, threshold)}
+    threshold = choose_threshold(items, probs, p_answerable, written)
+    cv = {"threshold": threshold, **outcome(items, probs, p_answerable, threshold, written)}
     log(_line(f"out of fold, threshold {threshold:.3f}", cv))
     for src in sorted({it.q.source for it in items}):
         idx = [i for i, it in enumerate(items) if it.q.source == src]
         log(_line(f"  out of fold, {src}", outcome(items, probs, p_answerable, threshold, idx)))
     everything = np.arange(len(items))
-    models = Models(fit_ranker(items, everything), fit_answer(items, probs, everything), threshold)
+    models = Models(fit_ranker(items, everything), fit_answer(items, probs, everything, refusal), threshold)
     models.save(
         out,
         extra={
             "cv": cv,
             "top1": float(top1),
             "seed": SEED,
-            "n_questions": len(items),
+            "n_questions": len(written),
+            "off_topic_trained": sum(it.trained and it.q.source == "offtopic" for it in items),
+            "refusal": refusal,
             "trained_on": sorted({it.q.source for it in items}),
         },
     )
@@ -191,11 +209,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed-article", type=Path, default=Path("index/articles/2025-10-17-trump-putin-budapest.txt"))
     ap.add_argument("--seed-questions", type=Path, default=Path("tests/eval/article.jsonl"))
     ap.add_argument("--leave-out", choices=["bbc", "squad", "seed"], help="train without one source")
+    ap.add_argument(
+        "--off-topic", type=int, default=OFF_TOPIC, help=f"off-topic questions trained on per article (0-{PROBE})"
+    )
+    ap.add_argument("--refusal", choices=["trees", "linear"], default="trees", help="the answerability model")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     args = ap.parse_args(argv)
     for path in (args.eval_dir / "bbc-train.jsonl", args.seed_article, args.seed_questions):
         if not path.is_file():
             print(f"{path} is missing - pass --eval-dir / --seed-article / --seed-questions", file=sys.stderr)
             return 2
-    train(args.eval_dir, args.seed_article, args.seed_questions, args.out, leave_out=args.leave_out)
+    if not 0 <= args.off_topic <= PROBE:
+        print(f"--off-topic must be between 0 and {PROBE}", file=sys.stderr)
+        return 2
+    train(
+        args.eval_dir,
+        args.seed_article,
+        args.seed_questions,
+        args.out,
+        leave_out=args.leave_out,
+        off_topic_n=args.off_topic,
+        refusal=args.refusal,
+    )
     return 0

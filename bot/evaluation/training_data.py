@@ -9,6 +9,7 @@ overlaps one. bbc-dev is never read here: it is where the reader is measured.
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,3 +92,25 @@ def training_sets(
     articles |= squad_articles | {seed.id: seed}
     questions += squad + jsonl_questions(seed_questions, articles, "seed", article_id=seed.id)
     return articles, questions
+
+
+def off_topic(questions: list[Question], per_article: int = 2, seed: int = 0) -> list[Question]:
+    """Questions about other news put to an article: refusals the blind sets rarely hold.
+
+    Blind writers ask about the article in front of them, so an unrelated question (the
+    "capital of France" a user tries first) is almost absent from training, and a linear
+    model extrapolates there: an article sharing no word with the question can look
+    answerable. Each BBC article gets `per_article` standalone answerable questions from
+    articles of another category, labelled unanswerable. They train the answerability
+    model only; the threshold is chosen on the written questions alone.
+    """
+    rng = random.Random(seed)
+    bbc = [q for q in questions if q.source == "bbc"]
+    standalone = [q for q in bbc if q.answerable and not q.history]
+    out = []
+    for aid in sorted({q.article_id for q in bbc}):
+        category = aid.split("-")[1]
+        pool = [q for q in standalone if q.article_id.split("-")[1] != category]
+        for q in rng.sample(pool, min(per_article, len(pool))):
+            out.append(Question(f"{q.id}@{aid}", aid, q.text, False, [], [], "offtopic"))
+    return out

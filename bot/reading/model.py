@@ -2,8 +2,9 @@
 
 - the ranker: P(candidate sentence is a gold sentence), a logistic regression over the
   candidate's features (`features.NAMES`);
-- the answerability model: P(the ranker's top choice is right), a logistic regression over
-  the top candidate's features plus the ranker's probabilities and margins (`ANSWER_NAMES`).
+- the answerability model: P(the ranker's top choice is right), gradient-boosted trees over
+  the top candidate's features plus the ranker's probabilities and margins (`ANSWER_NAMES`,
+  `trees.Trees`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..core.errors import ModelError
 from .features import NAMES
+from .trees import Trees
 
 ANSWER_NAMES = ["p_top", "p_margin", "p_second", "p_share", "n_likely"] + [f"top_{n}" for n in NAMES]
 WEIGHTS = Path(__file__).resolve().parent / "weights.json"
@@ -85,7 +87,7 @@ def answer_features(F: np.ndarray, p: np.ndarray) -> np.ndarray:
 @dataclass
 class Models:
     ranker: Linear
-    answerability: Linear
+    answerability: Trees | Linear  # trees as shipped; `train-answerer --refusal linear` for comparison
     threshold: float  # refuse when P(top is right) < threshold
 
     def save(self, path: Path = WEIGHTS, extra: dict | None = None) -> None:
@@ -95,7 +97,7 @@ class Models:
             "threshold": round(self.threshold, 6),
             **(extra or {}),
         }
-        Path(path).write_text(json.dumps(d, indent=1))
+        Path(path).write_text(json.dumps(d, separators=(",", ":")) + "\n")
 
     @staticmethod
     def load(path: Path = WEIGHTS) -> Models:
@@ -108,7 +110,11 @@ class Models:
         ranker = Linear.from_json(d["ranker"])
         if ranker.names != NAMES:
             raise ModelError(f"{path} was trained with other features - retrain it: `make train-answerer`")
-        return Models(ranker, Linear.from_json(d["answerability"]), float(d["threshold"]))
+        a = d["answerability"]
+        answerability = Trees.from_json(a) if a.get("kind") == "trees" else Linear.from_json(a)
+        if answerability.names != ANSWER_NAMES:
+            raise ModelError(f"{path} was trained with other features - retrain it: `make train-answerer`")
+        return Models(ranker, answerability, float(d["threshold"]))
 
 
 def logit(p: float) -> float:
