@@ -27,7 +27,7 @@ index: setup
 # (docs/evaluation.md): a drop in answer quality fails the tests. No gate on
 # faithfulness or the citation metrics: the extractive answer quotes the passage it cites,
 # so they are 1.0 by construction and a gate on them could not fail.
-EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.30,answer_recall=0.68,citation_gold_hit=0.80,correct_refusal_rate=0.40,answer_rate=0.92
+EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.30,answer_recall=0.68,citation_gold_hit=0.80,correct_refusal_rate=0.55,answer_rate=0.92
 
 # The same gate on bbc-dev (15 BBC articles no rule was tuned on, held out of training),
 # on the project's headline figures, just under the reader's measured 59.3% / 50.0% / 12.6%.

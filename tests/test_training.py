@@ -61,3 +61,18 @@ def test_the_stored_trees_score_as_the_fitted_classifier():
     fitted = HistGradientBoostingClassifier(**PARAMS, random_state=0).fit(X, y)
     grid = rng.normal(scale=3.0, size=(200, 5))  # well outside the data too
     assert np.allclose(stored.proba(grid), fitted.predict_proba(grid)[:, 1], atol=1e-6)
+
+
+def test_training_takes_the_first_n_off_topic_questions_of_each_article_and_scores_the_rest():
+    import numpy as np
+
+    from bot.evaluation.training import Item, train_off_topic
+
+    made = off_topic(QUESTIONS, per_article=2, seed=0)
+    items = [Item(x, np.zeros((1, 1)), np.zeros(1, bool)) for x in QUESTIONS + made]
+    train_off_topic(items, 1)
+    trained = [it.q.id for it in items if it.q.source == "offtopic" and it.trained]
+    assert len(trained) == 5 and len({t.split("@")[1] for t in trained}) == 5  # one per article
+    assert all(it.trained for it in items if it.q.source != "offtopic")  # written questions always train
+    train_off_topic(items, 0)
+    assert not any(it.trained for it in items if it.q.source == "offtopic")

@@ -127,6 +127,31 @@ def outcome(items, probs, p_answerable, threshold, idx=None) -> dict:
     }
 
 
+def train_off_topic(items: list[Item], n: int) -> None:
+    """Train on the first `n` of each article's off-topic questions; the rest are only scored."""
+    seen: dict[str, int] = {}
+    for it in items:
+        if it.q.source == "offtopic":
+            seen[it.q.article_id] = seen.get(it.q.article_id, 0) + 1
+            it.trained = seen[it.q.article_id] <= n
+
+
+def compare(items: list[Item], splits, log=print) -> None:
+    """The refusal's choices side by side, out of fold on the same folds (`--compare`)."""
+    log("| refusal model, off-topic questions per article | written overall | bbc-train overall | off-topic refused |")
+    log("|---|---|---|---|")
+    written = [i for i, it in enumerate(items) if it.q.source != "offtopic"]
+    bbc = [i for i in written if items[i].q.source == "bbc"]
+    off = [i for i, it in enumerate(items) if it.q.source == "offtopic"]
+    for refusal in ("linear", "trees"):
+        for n in (0, 2, PROBE):
+            train_off_topic(items, n)
+            probs, p = out_of_fold(items, splits, refusal)
+            t = choose_threshold(items, probs, p, written)
+            w, b, o = (outcome(items, probs, p, t, idx) for idx in (written, bbc, off))
+            log(f"| {refusal}, {n} | {w['overall']:.1%} | {b['overall']:.1%} | {o['unanswerable_refused']:.1%} |")
+
+
 def choose_threshold(items, probs, p_answerable, idx=None) -> float:
     """The most answerable-right plus unanswerable-refused, refusing <= 10% of answerable ones."""
     idx = list(range(len(items))) if idx is None else list(idx)
@@ -156,20 +181,20 @@ def train(
     leave_out: str | None = None,
     off_topic_n: int = OFF_TOPIC,
     refusal: str = "trees",
+    compare_only: bool = False,
     log=print,
-) -> Models:
+) -> Models | None:
     """Fit both models on everything (less `leave_out`, a source), write the weights, report CV."""
     np.random.seed(SEED)
     articles, questions = training_sets(eval_dir, seed_article, seed_questions)
     questions = [q for q in questions if q.source != leave_out]
     probe = off_topic(questions, PROBE, SEED)
     items = prepare_all(articles, questions + probe, cache_dir, log)
-    seen: dict[str, int] = {}
-    for it in items:  # the first `off_topic_n` of each article's probe questions are trained on
-        if it.q.source == "offtopic":
-            seen[it.q.article_id] = seen.get(it.q.article_id, 0) + 1
-            it.trained = seen[it.q.article_id] <= off_topic_n
     splits = folds(items)  # an off-topic question sits in its target article's fold
+    if compare_only:
+        compare(items, splits, log)
+        return None
+    train_off_topic(items, off_topic_n)
     probs, p_answerable = out_of_fold(items, splits, refusal)
     written = [i for i, it in enumerate(items) if it.q.source != "offtopic"]
     answerable = [i for i in written if items[i].q.answerable]
@@ -213,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         "--off-topic", type=int, default=OFF_TOPIC, help=f"off-topic questions trained on per article (0-{PROBE})"
     )
     ap.add_argument("--refusal", choices=["trees", "linear"], default="trees", help="the answerability model")
+    ap.add_argument("--compare", action="store_true", help="print the refusal choices out of fold; write nothing")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     args = ap.parse_args(argv)
     for path in (args.eval_dir / "bbc-train.jsonl", args.seed_article, args.seed_questions):
@@ -230,5 +256,6 @@ def main(argv: list[str] | None = None) -> int:
         leave_out=args.leave_out,
         off_topic_n=args.off_topic,
         refusal=args.refusal,
+        compare_only=args.compare,
     )
     return 0
