@@ -57,10 +57,30 @@ def test_the_stored_trees_score_as_the_fitted_classifier():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, 5))
     y = ((X[:, 0] + X[:, 1] * X[:, 2] + rng.normal(scale=0.5, size=600)) > 0).astype(int)
+    X[rng.random(X.shape) < 0.1] = np.nan  # missing values learn a side of their own
     stored = Trees.from_json(fit_trees(X, y, list("abcde"), seed=0).to_json())
     fitted = HistGradientBoostingClassifier(**PARAMS, random_state=0).fit(X, y)
-    grid = rng.normal(scale=3.0, size=(200, 5))  # well outside the data too
+    grid = rng.normal(scale=3.0, size=(300, 5))  # well outside the data too
+    grid[rng.random(grid.shape) < 0.1] = np.nan
+    grid[rng.random(grid.shape) < 0.05] = np.inf
+    grid[rng.random(grid.shape) < 0.05] = -np.inf
     assert np.allclose(stored.proba(grid), fitted.predict_proba(grid)[:, 1], atol=1e-6)
+
+
+def test_stored_trees_that_point_outside_themselves_are_refused_with_the_fix(tmp_path):
+    import json
+
+    import pytest
+
+    from bot.core.errors import ModelError
+    from bot.reading.model import WEIGHTS, Models
+
+    d = json.loads(WEIGHTS.read_text())
+    d["answerability"]["trees"][0]["left"][0] = 0  # the root pointing at itself: a walk that never ends
+    bad = tmp_path / "weights.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(ModelError, match="make train-answerer"):
+        Models.load(bad)
 
 
 def test_training_takes_the_first_n_off_topic_questions_of_each_article_and_scores_the_rest():

@@ -6,9 +6,11 @@ Training sees bbc-train (80 BBC articles), SQuAD 2.0 Normans and the seed's dev 
 bbc-dev. The features come from the same `prepare` that answers questions. Every choice
 is made on predictions for articles the model did not see: grouped cross-validation that
 leaves articles out (GroupKFold). Off-topic questions (another article's, put to a BBC
-article) teach the refusal what an unrelated question looks like. The threshold is the one that gets the most answerable
-questions right plus unanswerable ones refused while refusing at most 10% of answerable
-ones, on those out-of-fold predictions. Fixed seed; a few minutes on 2 cores.
+article) teach the refusal what an unrelated question looks like. The threshold is the one
+that gets the most of the written questions right (answerable ones answered right plus
+unanswerable ones refused) while refusing at most 10% of the answerable ones, on those
+out-of-fold predictions; off-topic questions are left out of that choice. Fixed seed; a few
+minutes on 2 cores once the articles' analysis is cached.
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def train(
             "n_questions": len(written),
             "off_topic_trained": sum(it.trained and it.q.source == "offtopic" for it in items),
             "refusal": refusal,
-            "trained_on": sorted({it.q.source for it in items}),
+            "trained_on": sorted({it.q.source for it in items if it.trained}),
         },
     )
     log(f"wrote {out} ({out.stat().st_size:,} bytes)")

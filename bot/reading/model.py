@@ -103,18 +103,17 @@ class Models:
     def load(path: Path = WEIGHTS) -> Models:
         try:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
+            ranker = Linear.from_json(d["ranker"])
+            a = d["answerability"]
+            answerability = Trees.from_json(a) if a.get("kind") == "trees" else Linear.from_json(a)
+            threshold = float(d["threshold"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ModelError(
-                f"Cannot read the answerer's weights {path} ({e}) - reinstall, or `make train-answerer`"
+                f"Cannot read the answerer's weights {path} ({e!r}) - reinstall, or `make train-answerer`"
             ) from None
-        ranker = Linear.from_json(d["ranker"])
-        if ranker.names != NAMES:
+        if ranker.names != NAMES or answerability.names != ANSWER_NAMES:
             raise ModelError(f"{path} was trained with other features - retrain it: `make train-answerer`")
-        a = d["answerability"]
-        answerability = Trees.from_json(a) if a.get("kind") == "trees" else Linear.from_json(a)
-        if answerability.names != ANSWER_NAMES:
-            raise ModelError(f"{path} was trained with other features - retrain it: `make train-answerer`")
-        return Models(ranker, answerability, float(d["threshold"]))
+        return Models(ranker, answerability, threshold)
 
 
 def logit(p: float) -> float:
