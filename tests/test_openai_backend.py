@@ -106,13 +106,14 @@ def test_rate_limited_then_answered(openai_qa, server):
 
 
 def test_a_server_slower_than_the_timeout_falls_back_in_time(qa, server):
-    slow = pipeline(qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url, llm_timeout_s=1.0)
-    server.script(Step(GOOD, delay_s=4.0))
+    # The budget covers the whole answer, retrieval included: 3 s leaves a busy machine time to
+    # send the request, which the server then holds past the budget.
+    slow = pipeline(qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url, llm_timeout_s=3.0)
+    server.script(Step(GOOD, delay_s=8.0))
     answer, seconds = timed(slow.ask, WHERE)
-    # the budget starts before retrieval: on a loaded machine the request may not even be sent
-    assert seconds < 1.0 + SLACK_S and len(server.requests) <= 1  # a timeout is not retried
+    assert seconds < 3.0 + SLACK_S and len(server.requests) == 1  # a timeout is not retried
     assert answer.backend == "extractive" and answer.citations
-    assert answer.notice == "The language model did not answer within 1 s" + FALLBACK
+    assert answer.notice == "The language model did not answer within 3 s" + FALLBACK
 
 
 def test_a_stream_that_stalls_midway_falls_back_in_time(qa, server):
