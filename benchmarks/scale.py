@@ -29,6 +29,8 @@ from bot.evaluation.metrics import percentile
 
 from .chroma_server import chroma_server
 
+ROOT = Path(__file__).resolve().parent.parent  # where `python -m benchmarks.scale` finds the package
+
 ENCODE_SAMPLE = 3000  # raw encode is timed on at most this many of the passages
 WARMUP = 5
 
@@ -262,8 +264,8 @@ def run_scale(
             for n in sizes:
                 workdir = Path(root) / f"{mode}-{n}"
                 if isolate:
-                    cmd = [sys.executable, "-m", "bot.bench_scale", mode, str(n), str(seed), str(workdir)]
-                    done = subprocess.run(cmd, capture_output=True, text=True)
+                    cmd = [sys.executable, "-m", "benchmarks.scale", mode, str(n), str(seed), str(workdir)]
+                    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
                     if done.returncode != 0:
                         raise StoreError(
                             f"The scale bench failed at {n} articles ({mode}): {done.stderr.strip()[-600:]}"
@@ -326,7 +328,7 @@ def run_cli(args) -> int:
     return 0
 
 
-if __name__ == "__main__":  # one isolated build: python -m bot.bench_scale MODE N SEED WORKDIR
+if __name__ == "__main__":  # one isolated build: python -m benchmarks.scale MODE N SEED WORKDIR
     from bot.store.embeddings import Embedder
 
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")

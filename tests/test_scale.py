@@ -64,6 +64,15 @@ def test_the_scale_bench_runs_small_sizes_in_both_modes(embedder):
     assert lines[2].startswith("server           1      15 ")
 
 
+@pytest.mark.slow
+def test_an_isolated_build_runs_in_a_process_of_its_own(embedder):
+    # what `python -m bot bench --scale` does by default: each size built by a fresh process
+    out = io.StringIO()
+    (row,) = run_scale([1], ["embedded"], embedder=embedder, isolate=True, queries=4, out=out)
+    assert (row.mode, row.articles, row.chunks) == ("embedded", 1, 15)
+    assert row.index_per_s > 0 and row.rss_mb > 100 and row.p50_ratio == 1.0
+
+
 def test_each_mode_is_timed_with_an_empty_query_cache(embedder):
     """Both modes ask the same questions: the second must not find their vectors cached."""
     from benchmarks.scale import time_questions
