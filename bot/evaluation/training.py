@@ -1,16 +1,18 @@
-"""Train the reader: the sentence ranker, the answerability model and the refusal threshold.
+"""Train the reader: the joint reader, the sentence ranker, the answerability model and the
+refusal threshold.
 
     python -m bot train-answerer      (make train-answerer)
 
 Training sees bbc-train (80 BBC articles), SQuAD 2.0 Normans and the seed's dev set, never
-bbc-dev. The features come from the same `prepare` that answers questions. Every choice
-is made on predictions for articles the model did not see: grouped cross-validation that
-leaves articles out (GroupKFold). Off-topic questions (another article's, put to a BBC
+bbc-dev. The features come from the same `prepare` that answers questions; the joint
+reader's columns are appended out of fold (bot.evaluation.joint_training: about an hour on
+2 cores the first time, then cached). Every choice is made on predictions for articles the
+model did not see: grouped cross-validation that leaves articles out (GroupKFold). Off-topic questions (another article's, put to a BBC
 article) teach the refusal what an unrelated question looks like. The threshold is the one
 that gets the most of the written questions right (answerable ones answered right plus
 unanswerable ones refused) while refusing at most 10% of the answerable ones, on those
 out-of-fold predictions; off-topic questions are left out of that choice. Fixed seed; a few
-minutes on 2 cores once the articles' analysis is cached.
+minutes on 2 cores once the articles' analysis and the joint reader are cached.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..reading import joint
 from ..reading.analysis import analyse_article
-from ..reading.features import NAMES
-from ..reading.model import ANSWER_NAMES, WEIGHTS, Models, answer_features, fit_linear
+from ..reading.model import ANSWER_NAMES, RANKED, WEIGHTS, Models, answer_features, fit_linear
 from ..reading.reader import overlaps, prepare
 from ..reading.trees import fit_trees
 from ..store.embeddings import Embedder
@@ -44,6 +46,8 @@ class Item:
     q: Question
     X: np.ndarray  # candidate features
     gold: np.ndarray  # bool per candidate
+    query: str = ""  # the question as searched (a follow-up rewritten)
+    texts: tuple[str, ...] = ()  # the candidates' sentences, best retrieved first
     trained: bool = True  # False: only scored (an off-topic probe beyond --off-topic)
 
 
@@ -62,8 +66,28 @@ def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print)
         if prep is None:
             continue
         gold = np.array([overlaps(a.sentences[c.sentence], q.gold_spans) for c in prep.retrieval.candidates])
-        items.append(Item(q, prep.X, gold))
+        texts = tuple(a.sentences[c.sentence].text for c in prep.retrieval.candidates)
+        items.append(Item(q, prep.X, gold, prep.info.query, texts))
     return items
+
+
+def read_jointly(items: list[Item], cache_dir: Path, log=print) -> joint.JointModel:
+    """Append the joint reader's columns to every item's features, each from a reader that
+    never saw its article (out of fold), and return the reader fitted on every written
+    question (off-topic probes are scored, not trained on)."""
+    from . import joint_training as jt
+
+    pairs = [
+        jt.Pairs(
+            it.q.article_id, it.query, list(it.texts[: joint.TOP]), it.gold[: joint.TOP].astype(float), it.q.answerable
+        )
+        for it in items
+    ]
+    written = [it.q.source != "offtopic" for it in items]
+    scores, model = jt.train_and_score(pairs, written, cache_dir, log)
+    for it, z in zip(items, scores, strict=True):
+        it.X = np.hstack([it.X, joint.columns(z, len(it.X))])
+    return model
 
 
 def folds(items: list[Item], k: int = FOLDS):
@@ -77,7 +101,7 @@ def fit_ranker(items: list[Item], idx):
     rows = [items[i] for i in idx if items[i].trained and items[i].q.answerable and items[i].gold.any()]
     X = np.concatenate([it.X for it in rows])
     y = np.concatenate([it.gold for it in rows]).astype(int)
-    return fit_linear(X, y, NAMES, C=RANKER_C, seed=SEED)
+    return fit_linear(X, y, RANKED, C=RANKER_C, seed=SEED)
 
 
 def _answer_rows(items, probs, idx):
@@ -179,6 +203,7 @@ def train(
     seed_article: Path,
     seed_questions: Path,
     out: Path = WEIGHTS,
+    joint_out: Path = joint.WEIGHTS,
     cache_dir: Path = Path(".cache/reader"),
     leave_out: str | None = None,
     off_topic_n: int = OFF_TOPIC,
@@ -192,6 +217,7 @@ def train(
     questions = [q for q in questions if q.source != leave_out]
     probe = off_topic(questions, PROBE, SEED)
     items = prepare_all(articles, questions + probe, cache_dir, log)
+    reader = read_jointly(items, cache_dir, log)
     splits = folds(items)  # an off-topic question sits in its target article's fold
     if compare_only:
         compare(items, splits, log)
@@ -209,7 +235,9 @@ def train(
         idx = [i for i, it in enumerate(items) if it.q.source == src]
         log(_line(f"  out of fold, {src}", outcome(items, probs, p_answerable, threshold, idx)))
     everything = np.arange(len(items))
-    models = Models(fit_ranker(items, everything), fit_answer(items, probs, everything, refusal), threshold)
+    models = Models(fit_ranker(items, everything), fit_answer(items, probs, everything, refusal), threshold, reader)
+    joint.save(reader, joint_out)
+    log(f"wrote {joint_out} ({joint_out.stat().st_size:,} bytes)")
     models.save(
         out,
         extra={
@@ -242,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refusal", choices=["trees", "linear"], default="trees", help="the answerability model")
     ap.add_argument("--compare", action="store_true", help="print the refusal choices out of fold; write nothing")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--joint-out", type=Path, default=joint.WEIGHTS, help="the joint reader's layers")
     args = ap.parse_args(argv)
     for path in (args.eval_dir / "bbc-train.jsonl", args.seed_article, args.seed_questions):
         if not path.is_file():
@@ -255,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seed_article,
         args.seed_questions,
         args.out,
+        args.joint_out,
         leave_out=args.leave_out,
         off_topic_n=args.off_topic,
         refusal=args.refusal,

@@ -1,7 +1,8 @@
-"""The two learned parts, stored as JSON coefficients (no pickle):
+"""The learned parts. Two are stored as JSON coefficients (no pickle), beside the joint
+reader's layers (`joint.safetensors`, bot.reading.joint):
 
 - the ranker: P(candidate sentence is a gold sentence), a logistic regression over the
-  candidate's features (`features.NAMES`);
+  candidate's features and the joint reader's columns (`RANKED`);
 - the answerability model: P(the ranker's top choice is right), gradient-boosted trees over
   the top candidate's features plus the ranker's probabilities and margins (`ANSWER_NAMES`,
   `trees.Trees`).
@@ -17,10 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ModelError
+from . import joint
 from .features import NAMES
 from .trees import Trees
 
-ANSWER_NAMES = ["p_top", "p_margin", "p_second", "p_share", "n_likely"] + [f"top_{n}" for n in NAMES]
+RANKED = list(NAMES) + joint.NAMES  # the ranker's columns: the features, then the joint reader's
+ANSWER_NAMES = ["p_top", "p_margin", "p_second", "p_share", "n_likely"] + [f"top_{n}" for n in RANKED]
 WEIGHTS = Path(__file__).resolve().parent / "weights.json"
 
 
@@ -89,6 +92,7 @@ class Models:
     ranker: Linear
     answerability: Trees | Linear  # trees as shipped; `train-answerer --refusal linear` for comparison
     threshold: float  # refuse when P(top is right) < threshold
+    joint_reader: joint.JointModel | None = None  # None: the ranker has no joint columns to read
 
     def save(self, path: Path = WEIGHTS, extra: dict | None = None) -> None:
         d = {
@@ -100,7 +104,7 @@ class Models:
         Path(path).write_text(json.dumps(d, separators=(",", ":")) + "\n")
 
     @staticmethod
-    def load(path: Path = WEIGHTS) -> Models:
+    def load(path: Path = WEIGHTS, joint_path: Path = joint.WEIGHTS) -> Models:
         try:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
             ranker = Linear.from_json(d["ranker"])
@@ -111,9 +115,9 @@ class Models:
             raise ModelError(
                 f"Cannot read the answerer's weights {path} ({e!r}) - reinstall, or `make train-answerer`"
             ) from None
-        if ranker.names != NAMES or answerability.names != ANSWER_NAMES:
+        if ranker.names != RANKED or answerability.names != ANSWER_NAMES:
             raise ModelError(f"{path} was trained with other features - retrain it: `make train-answerer`")
-        return Models(ranker, answerability, threshold)
+        return Models(ranker, answerability, threshold, joint.load(joint_path))
 
 
 def logit(p: float) -> float:

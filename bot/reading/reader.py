@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..text.nlp import Sentence
+from . import joint
 from . import tokens as tok
 from .analysis import ArticleAnalysis, analyse_article
 from .candidates import Retrieval, retrieve
@@ -61,11 +62,21 @@ def prepare(text: str, history: list[dict], analysis: ArticleAnalysis, model) ->
     return Prepared(info, ret, X, timings)
 
 
+def read_jointly(prep: Prepared, analysis: ArticleAnalysis, model: joint.JointModel) -> np.ndarray:
+    """The candidates' features with the joint reader's columns, its scores over the top few."""
+    t0 = time.perf_counter()
+    texts = [analysis.sentences[c.sentence].text for c in prep.retrieval.candidates[: joint.TOP]]
+    z = model.score(prep.info.query, texts)
+    prep.timings["joint"] = (time.perf_counter() - t0) * 1e3
+    return np.hstack([prep.X, joint.columns(z, len(prep.X))])
+
+
 def decide(prep: Prepared, analysis: ArticleAnalysis, models: Models) -> Reading:
-    """The ranker's choice, whether to answer, and the short answer."""
-    p = models.ranker.proba(prep.X)
+    """The joint reader's scores, the ranker's choice, whether to answer, and the short answer."""
+    X = read_jointly(prep, analysis, models.joint_reader) if models.joint_reader is not None else prep.X
+    p = models.ranker.proba(X)
     top = int(np.argmax(p))
-    p_answerable = float(models.answerability.proba(answer_features(prep.X, p)[None, :])[0])
+    p_answerable = float(models.answerability.proba(answer_features(X, p)[None, :])[0])
     refused = p_answerable < models.threshold
     best = analysis.sentences[prep.retrieval.candidates[top].sentence]
     short = None if refused else short_answer(prep.info, best)

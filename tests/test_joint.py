@@ -1,0 +1,77 @@
+"""The joint reader: its shipped layers load offline over the bundled model, survive a save
+and load unchanged, are refused with the fix when damaged, and read question and sentence
+together (padding in a batch changes nothing; the answering sentence scores above others)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.core.errors import ModelError
+from bot.reading import joint
+
+QUESTION = "Who is the chief executive of the London Stock Exchange?"
+SENTENCES = [
+    "The London Stock Exchange's chief executive, Clara Furse, said the offer undervalued the company.",
+    "Shares in the exchange rose 3% in early trading on Monday.",
+    "The weather in Frankfurt was cold and wet for most of the week.",
+]
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return joint.load()
+
+
+def test_the_shipped_reader_prefers_the_sentence_that_answers(reader):
+    z = reader.score(QUESTION, SENTENCES)
+    assert z.shape == (3,)
+    assert int(np.argmax(z)) == 0
+    assert z[0] > z[2]
+
+
+def test_a_pair_scores_the_same_alone_and_padded_in_a_batch(reader):
+    alone = reader.score(QUESTION, SENTENCES[1:2])
+    batched = reader.score(QUESTION, SENTENCES)  # the long first sentence pads the second
+    assert alone[0] == pytest.approx(batched[1], abs=1e-3)
+
+
+def test_saved_layers_load_back_to_the_same_scores(reader, tmp_path):
+    path = tmp_path / "joint.npz"
+    joint.save(reader, path)
+    again = joint.load(path)
+    assert np.allclose(again.score(QUESTION, SENTENCES), reader.score(QUESTION, SENTENCES), atol=1e-3)
+    assert path.stat().st_size < 10_000_000  # a Space takes a file this size without Git LFS
+
+
+def test_missing_weights_name_the_fix(tmp_path):
+    with pytest.raises(ModelError, match="make train-answerer"):
+        joint.load(tmp_path / "absent.npz")
+
+
+def test_damaged_weights_are_refused_with_the_fix(tmp_path):
+    bad = tmp_path / "joint.npz"
+    bad.write_bytes(joint.WEIGHTS.read_bytes()[:5000])
+    with pytest.raises(ModelError, match="make train-answerer"):
+        joint.load(bad)
+
+
+def test_weights_of_another_model_are_refused(tmp_path):
+    with np.load(joint.WEIGHTS) as stored:
+        arrays = {k: stored[k] for k in stored.files if not k.startswith("encoder.layer.5.")}
+    bad = tmp_path / "joint.npz"
+    np.savez_compressed(bad, **arrays)
+    with pytest.raises(ModelError, match="not the bundled model's"):
+        joint.load(bad)
+
+
+def test_an_empty_candidate_list_scores_nothing(reader):
+    assert reader.score(QUESTION, []).shape == (0,)
+
+
+def test_candidates_not_read_get_the_floor():
+    cols = joint.columns(np.array([1.0, 3.0]), 4)
+    assert cols[:, 0].tolist() == [1.0, 3.0, 1.0, 1.0]  # the lowest score read
+    assert cols[:, 3].tolist() == [1.0, 1.0, 0.0, 0.0]  # read or not
+    assert (cols[:, 4] == 3.0).all()  # the best score, on every row
+    assert joint.columns(np.zeros(0), 3).shape == (3, len(joint.NAMES))
