@@ -27,12 +27,12 @@ index: setup
 # (docs/evaluation.md): a drop in answer quality fails the tests. No gate on
 # faithfulness or the citation metrics: the extractive answer quotes the passage it cites,
 # so they are 1.0 by construction and a gate on them could not fail.
-EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.30,answer_recall=0.68,citation_gold_hit=0.80,correct_refusal_rate=0.55,answer_rate=0.92
+EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.35,answer_recall=0.80,citation_gold_hit=0.90,correct_refusal_rate=0.65,answer_rate=0.97
 
 # The same gate on bbc-dev (15 BBC articles no rule was tuned on, held out of training),
-# on the project's headline figures, just under the reader's measured 58.5% / 61.7% / 12.6%.
+# on the project's headline figures, just under the reader's measured 65.9% / 50.0% / 7.4%.
 SHARED_EVAL ?= ../shared/eval
-BBC_GATES := answerable_right=0.56,unanswerable_refused=0.58,answerable_refused<=0.15
+BBC_GATES := answerable_right=0.63,unanswerable_refused=0.47,answerable_refused<=0.10
 
 # Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
 # test: that is a failure here, not a pass.
