@@ -56,6 +56,22 @@ def test_damaged_weights_are_refused_with_the_fix(tmp_path):
         joint.load(bad)
 
 
+def test_weights_damaged_inside_are_refused_with_the_fix(tmp_path):
+    data = bytearray(joint.WEIGHTS.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = bytes(4096)  # inside a compressed layer: a zlib or a CRC error
+    bad = tmp_path / "joint.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="make train-answerer"):
+        joint.load(bad)
+
+
+def test_a_question_too_long_to_pair_whole_is_cut_not_failed(reader):
+    long_question = "Who said what about the offer from Deutsche Boerse for the exchange " * 12  # ~150 pieces
+    z = reader.score(long_question, SENTENCES)
+    assert z.shape == (3,) and np.isfinite(z).all()
+
+
 def test_weights_of_another_model_are_refused(tmp_path):
     with np.load(joint.WEIGHTS) as stored:
         arrays = {k: stored[k] for k in stored.files if not k.startswith("encoder.layer.5.")}

@@ -31,6 +31,7 @@ EPOCHS = 2
 LR = 3e-5
 ACCUMULATE = 4  # questions per optimiser step
 JOINT_FOLDS = 3  # models trained for the out-of-fold scores
+VERSION = 2  # of the reader's code (its input, score and loss): a change here retrains
 
 
 @dataclass
@@ -110,7 +111,20 @@ def out_of_fold(pairs: list[Pairs], trained: list[bool], k: int = JOINT_FOLDS, l
 
 def _key(pairs: list[Pairs], trained: list[bool]) -> str:
     h = hashlib.sha256()
-    settings = [SEED, EPOCHS, LR, ACCUMULATE, JOINT_FOLDS, joint.TOP, joint.MAX_LEN]
+    from ..store.embeddings import BUNDLED_SHA256
+
+    settings = [
+        VERSION,
+        BUNDLED_SHA256,
+        SEED,
+        EPOCHS,
+        LR,
+        ACCUMULATE,
+        JOINT_FOLDS,
+        joint.TOP,
+        joint.MAX_LEN,
+        joint.LEVELS,
+    ]
     h.update(json.dumps(settings).encode())
     for p, t in zip(pairs, trained, strict=True):
         h.update(json.dumps([p.article_id, p.query, p.texts, p.gold.tolist(), p.answerable, t]).encode())

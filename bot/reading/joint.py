@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -88,10 +89,13 @@ class JointModel:
         self._lock = threading.Lock()
 
     def encode(self, question: str, sentences: list[str]):
+        """The pairs as one padded batch. A pair over MAX_LEN loses pieces from its longer
+        side: the sentence's end as a rule, the question's too when it alone nears MAX_LEN
+        (cutting only the sentence would fail there)."""
         return self.tokenizer(
             [question] * len(sentences),
             sentences,
-            truncation="only_second",
+            truncation="longest_first",
             max_length=MAX_LEN,
             padding=True,
             return_tensors="pt",
@@ -103,8 +107,8 @@ class JointModel:
             return np.zeros(0)
         import torch
 
-        batch = self.encode(question, sentences)
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode():  # the fast tokenizer is not safe across threads
+            batch = self.encode(question, sentences)
             hidden = self.bert(**batch).last_hidden_state
             cos = pooled_cosine(hidden, batch["token_type_ids"], batch["attention_mask"])
         return (self.scale * cos.float().numpy() + self.bias).astype(np.float64)
@@ -133,7 +137,12 @@ def load(path: Path = WEIGHTS, model_dir: Path | None = None) -> JointModel:
     if model_dir is None:
         model_dir = bundled_model_dir()
         verify_bundled(model_dir)
-    bert, tokenizer = base_model(model_dir)
+    try:
+        bert, tokenizer = base_model(model_dir)
+    except OSError as e:
+        raise ModelError(
+            f"Cannot read the bundled embedding model in {model_dir} ({e}) - reinstall it: `make setup`"
+        ) from None
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {k: stored[k] for k in stored.files}
@@ -150,7 +159,7 @@ def load(path: Path = WEIGHTS, model_dir: Path | None = None) -> JointModel:
                 delta = arrays[k + ".d"].astype(np.float32)
             changed[k] = own[k] + torch.from_numpy(delta).reshape(own[k].shape)
         bert.load_state_dict(changed, strict=False)
-    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise ModelError(f"Cannot read the joint reader's weights {path} ({e}) - `make train-answerer`") from None
     bert.eval()
     return JointModel(bert, tokenizer, scale, bias)

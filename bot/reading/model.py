@@ -1,5 +1,5 @@
 """The learned parts. Two are stored as JSON coefficients (no pickle), beside the joint
-reader's layers (`joint.safetensors`, bot.reading.joint):
+reader's changes to the bundled model (`joint.npz`, bot.reading.joint):
 
 - the ranker: P(candidate sentence is a gold sentence), a logistic regression over the
   candidate's features and the joint reader's columns (`RANKED`);
@@ -92,7 +92,7 @@ class Models:
     ranker: Linear
     answerability: Trees | Linear  # trees as shipped; `train-answerer --refusal linear` for comparison
     threshold: float  # refuse when P(top is right) < threshold
-    joint_reader: joint.JointModel | None = None  # None: the ranker has no joint columns to read
+    joint_reader: joint.JointModel  # its scores are the ranker's last columns
 
     def save(self, path: Path = WEIGHTS, extra: dict | None = None) -> None:
         d = {

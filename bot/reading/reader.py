@@ -73,7 +73,7 @@ def read_jointly(prep: Prepared, analysis: ArticleAnalysis, model: joint.JointMo
 
 def decide(prep: Prepared, analysis: ArticleAnalysis, models: Models) -> Reading:
     """The joint reader's scores, the ranker's choice, whether to answer, and the short answer."""
-    X = read_jointly(prep, analysis, models.joint_reader) if models.joint_reader is not None else prep.X
+    X = read_jointly(prep, analysis, models.joint_reader)
     p = models.ranker.proba(X)
     top = int(np.argmax(p))
     p_answerable = float(models.answerability.proba(answer_features(X, p)[None, :])[0])
