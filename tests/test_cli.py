@@ -132,7 +132,7 @@ BATCH_LINES = [
             ],
         }
     ),
-    json.dumps({"id": "refuse", "user_input": "How much does a Tomahawk missile cost?"}),
+    json.dumps({"id": "refuse", "user_input": "What is the boiling point of water?"}),
     "[1, 2]",
     json.dumps({"user_input": "How many ERAMs did the US approve?"}),
     json.dumps({"id": "bad-history", "user_input": RANGE, "history": "not a list"}),

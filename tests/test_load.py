@@ -32,7 +32,7 @@ QUESTIONS = [
     ("Where will Trump and Putin meet?", None),
     ("Who initiated the phone call?", None),
     ("Who wrote the article?", 0),
-    ("How much does a Tomahawk missile cost?", "refused"),
+    ("What is the boiling point of water?", "refused"),
 ]
 
 

@@ -73,7 +73,7 @@ def test_a_follow_up_with_history_is_searched_rewritten(client):
 
 
 def test_a_question_the_article_does_not_answer_is_refused(client):
-    answer = client.predict("How much does a Tomahawk missile cost?", None, api_name="/ask")
+    answer = client.predict("What is the boiling point of water?", None, api_name="/ask")
     assert answer["abstained"] is True and answer["citations"] == []
     assert answer["response"].startswith("The article doesn't say")
 
