@@ -110,9 +110,9 @@ def out_of_fold(pairs: list[Pairs], trained: list[bool], k: int = JOINT_FOLDS, l
 
 
 def _key(pairs: list[Pairs], trained: list[bool]) -> str:
-    h = hashlib.sha256()
     from ..store.embeddings import BUNDLED_SHA256
 
+    h = hashlib.sha256()
     settings = [
         VERSION,
         BUNDLED_SHA256,
@@ -133,19 +133,19 @@ def _key(pairs: list[Pairs], trained: list[bool]) -> str:
 
 def train_and_score(
     pairs: list[Pairs], trained: list[bool], cache_dir: Path, log=print
-) -> tuple[list[np.ndarray], joint.JointModel]:
-    """Out-of-fold scores for every question and the reader fitted on all `trained` ones,
-    from the cache when these exact inputs were trained on before."""
+) -> tuple[list[np.ndarray], Path]:
+    """Out-of-fold scores for every question, and the stored weights of the reader fitted on
+    all `trained` ones; from the cache when these exact inputs were trained on before."""
     where = Path(cache_dir) / f"joint-{_key(pairs, trained)}"
-    if (where / "scores.npz").is_file() and (where / joint.WEIGHTS.name).is_file():
+    weights = where / joint.WEIGHTS.name
+    if not ((where / "scores.npz").is_file() and weights.is_file()):
+        scores = out_of_fold(pairs, trained, log=log)
+        log("joint reader: the final fit on every trained question")
+        model = fit([p for p, t in zip(pairs, trained, strict=True) if t], log=log)
+        where.mkdir(parents=True, exist_ok=True)
+        joint.save(model, weights)
+        np.savez(where / "scores.npz", scores=np.concatenate(scores), lengths=[len(z) for z in scores])
+    else:
         log(f"joint reader: reusing {where}")
-        stored = np.load(where / "scores.npz")
-        scores = np.split(stored["scores"], np.cumsum(stored["lengths"])[:-1])
-        return scores, joint.load(where / joint.WEIGHTS.name)
-    scores = out_of_fold(pairs, trained, log=log)
-    log("joint reader: the final fit on every trained question")
-    model = fit([p for p, t in zip(pairs, trained, strict=True) if t], log=log)
-    where.mkdir(parents=True, exist_ok=True)
-    joint.save(model, where / joint.WEIGHTS.name)
-    np.savez(where / "scores.npz", scores=np.concatenate(scores), lengths=[len(z) for z in scores])
-    return scores, joint.load(where / joint.WEIGHTS.name)
+    with np.load(where / "scores.npz") as stored:
+        return np.split(stored["scores"], np.cumsum(stored["lengths"])[:-1]), weights

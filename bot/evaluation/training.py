@@ -7,16 +7,18 @@ Training sees bbc-train (80 BBC articles), SQuAD 2.0 Normans and the seed's dev 
 bbc-dev. The features come from the same `prepare` that answers questions; the joint
 reader's columns are appended out of fold (bot.evaluation.joint_training: about an hour on
 2 cores the first time, then cached). Every choice is made on predictions for articles the
-model did not see: grouped cross-validation that leaves articles out (GroupKFold). Off-topic questions (another article's, put to a BBC
-article) teach the refusal what an unrelated question looks like. The threshold is the one
-that gets the most of the written questions right (answerable ones answered right plus
-unanswerable ones refused) while refusing at most 10% of the answerable ones, on those
-out-of-fold predictions; off-topic questions are left out of that choice. Fixed seed; a few
-minutes on 2 cores once the articles' analysis and the joint reader are cached.
+model did not see: grouped cross-validation that leaves articles out (GroupKFold).
+Off-topic questions (another article's, put to a BBC article) teach the refusal what an
+unrelated question looks like. The threshold is the one that gets the most of the written
+questions right (answerable ones answered right plus unanswerable ones refused) while
+refusing at most 10% of the answerable ones, on those out-of-fold predictions; off-topic
+questions are left out of that choice. Fixed seed; a few minutes on 2 cores once the
+articles' analysis and the joint reader are cached.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -71,10 +73,10 @@ def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print)
     return items
 
 
-def read_jointly(items: list[Item], cache_dir: Path, log=print) -> joint.JointModel:
+def add_joint_columns(items: list[Item], cache_dir: Path, log=print) -> Path:
     """Append the joint reader's columns to every item's features, each from a reader that
-    never saw its article (out of fold), and return the reader fitted on every written
-    question (off-topic probes are scored, not trained on)."""
+    never saw its article (out of fold); return the stored weights of the reader fitted on
+    every written question (off-topic probes are scored, not trained on)."""
     from . import joint_training as jt
 
     pairs = [
@@ -84,10 +86,10 @@ def read_jointly(items: list[Item], cache_dir: Path, log=print) -> joint.JointMo
         for it in items
     ]
     written = [it.q.source != "offtopic" for it in items]
-    scores, model = jt.train_and_score(pairs, written, cache_dir, log)
+    scores, weights = jt.train_and_score(pairs, written, cache_dir, log)
     for it, z in zip(items, scores, strict=True):
         it.X = np.hstack([it.X, joint.columns(z, len(it.X))])
-    return model
+    return weights
 
 
 def folds(items: list[Item], k: int = FOLDS):
@@ -217,7 +219,7 @@ def train(
     questions = [q for q in questions if q.source != leave_out]
     probe = off_topic(questions, PROBE, SEED)
     items = prepare_all(articles, questions + probe, cache_dir, log)
-    reader = read_jointly(items, cache_dir, log)
+    reader_weights = add_joint_columns(items, cache_dir, log)
     splits = folds(items)  # an off-topic question sits in its target article's fold
     if compare_only:
         compare(items, splits, log)
@@ -235,8 +237,10 @@ def train(
         idx = [i for i, it in enumerate(items) if it.q.source == src]
         log(_line(f"  out of fold, {src}", outcome(items, probs, p_answerable, threshold, idx)))
     everything = np.arange(len(items))
-    models = Models(fit_ranker(items, everything), fit_answer(items, probs, everything, refusal), threshold, reader)
-    joint.save(reader, joint_out)
+    shutil.copyfile(reader_weights, joint_out)
+    models = Models(
+        fit_ranker(items, everything), fit_answer(items, probs, everything, refusal), threshold, joint.load(joint_out)
+    )
     log(f"wrote {joint_out} ({joint_out.stat().st_size:,} bytes)")
     models.save(
         out,

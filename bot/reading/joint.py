@@ -26,7 +26,7 @@ from ..core.errors import ModelError
 
 WEIGHTS = Path(__file__).resolve().parent / "joint.npz"
 TOP = 8  # candidates read jointly, by fused retrieval rank (the rest keep a floor score)
-MAX_LEN = 128  # word pieces of question + sentence; longer sentences are cut at the end
+MAX_LEN = 128  # word pieces of question + sentence; a longer pair is cut (see encode)
 FROZEN = "embeddings."  # parameter prefix kept from the bundled model (frozen in training)
 UNUSED = "pooler."  # the [CLS] pooler: the score pools tokens itself
 LEVELS = 63  # steps each side of zero for a stored change: 8.7 MB, scores within 0.002 of fp32 (127: 10.1 MB)
