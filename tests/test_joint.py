@@ -30,10 +30,26 @@ def test_the_shipped_reader_prefers_the_sentence_that_answers(reader):
     assert z[0] > z[2]
 
 
+def in_precision(reader, bf16: bool) -> joint.JointModel:
+    return joint.JointModel(reader.bert, reader.tokenizer, reader.scale, reader.bias, bf16=bf16)
+
+
 def test_a_pair_scores_the_same_alone_and_padded_in_a_batch(reader):
-    alone = reader.score(QUESTION, SENTENCES[1:2])
-    batched = reader.score(QUESTION, SENTENCES)  # the long first sentence pads the second
+    fp32 = in_precision(reader, bf16=False)  # bf16's rounding differs with the batch's shape
+    alone = fp32.score(QUESTION, SENTENCES[1:2])
+    batched = fp32.score(QUESTION, SENTENCES)  # the long first sentence pads the second
     assert alone[0] == pytest.approx(batched[1], abs=1e-3)
+
+
+def test_the_reader_scores_in_bf16_only_where_the_cpu_computes_it(reader):
+    assert reader.bf16 is joint.fast_bf16()
+
+
+def test_bf16_scores_keep_the_fp32_scores_and_choice(reader):
+    fp32, bf16 = in_precision(reader, bf16=False), in_precision(reader, bf16=True)
+    full, half = fp32.score(QUESTION, SENTENCES), bf16.score(QUESTION, SENTENCES)
+    assert np.allclose(full, half, atol=0.05)
+    assert int(np.argmax(full)) == int(np.argmax(half)) == 0
 
 
 def test_saved_layers_load_back_to_the_same_scores(reader, tmp_path):
