@@ -10,7 +10,8 @@ not learn from ~1,000 questions, this did (docs/reader.md).
 Only what training changed is stored (`joint.npz`, see `save`): the word, position and
 type embeddings were frozen in training and are read from the bundled, checksum-verified
 embedder, so the two cannot drift apart. Loaded offline, once, at
-`ArticleQA.load()`; scored over the top few candidates only (`TOP`).
+`ArticleQA.load()`; scored over the top few candidates only (`TOP`), in bfloat16 where the
+CPU computes it natively (`fast_bf16`). Training scores in fp32.
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ class JointModel:
 
 def fast_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX tiles). There the
-    reader scores in bf16: 88-97 ms a question became 54-65 ms on 2 cores, scores within
-    0.02 logits of fp32 and the same top sentence on 60 bbc-dev questions (docs/benchmarks.md).
-    Elsewhere bf16 would be emulated, and slower: fp32. Training always runs in fp32."""
+    reader scores in bf16: `read_joint` took 44.7 ms a question in `make bench` against
+    76.9 ms in fp32 on 2 cores, with scores within 0.02 logits of fp32 and the same bbc-dev
+    and seed figures (docs/benchmarks.md). Elsewhere bf16 would be emulated, and slower:
+    fp32. Training always scores in fp32."""
     import torch
 
     try:  # torch's own CPU checks; private, so a torch without them means fp32
