@@ -115,9 +115,9 @@ class JointModel:
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
         ):
             batch = self.encode(question, sentences)
-            hidden = self.bert(**batch).last_hidden_state.float()
+            hidden = self.bert(**batch).last_hidden_state.float()  # fp32 whatever the autocast
             cos = pooled_cosine(hidden, batch["token_type_ids"], batch["attention_mask"])
-        return (self.scale * cos.float().numpy() + self.bias).astype(np.float64)
+        return (self.scale * cos.numpy() + self.bias).astype(np.float64)
 
 
 def fast_bf16() -> bool:
