@@ -9,7 +9,8 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.retrieve.hybrid import RRF_K, HybridRetriever, rrf
+from bot.retrieve.fusion import RRF_K, rrf
+from bot.retrieve.hybrid import HybridRetriever
 from bot.store.bm25 import BM25
 from bot.text.words import STOPWORDS, stem, terms, words
 

@@ -6,6 +6,9 @@ import re
 from dataclasses import asdict, dataclass, field
 
 MARKER = re.compile(r"\[(\d{1,3})\]")  # the [n] after a sentence: it names citation n
+# The bot's one line when the article does not answer: the pipeline's refusal, the reply the
+# language model is told to give, and how the page recognises a refusal.
+REFUSAL = "The article doesn't say."
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Answer:
     short_answer: str | None = None  # the fact asked for (a name, number, date, place), when the question asks one
 
     def to_dict(self) -> dict:
-        """The JSON contract written out in docs/architecture.md: the design's, plus `confidence` and, per
+        """The JSON contract written out in docs/guide.md (The Answer, for programs): the design's, plus `confidence` and, per
         citation, `quote_span` (where the quote sits in the passage) and `published` (its
         article's date)."""
         return {

@@ -27,6 +27,7 @@ from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
 
+from ..core.answer import REFUSAL
 from ..core.answerer import Draft, Unanswered
 from ..core.errors import BotError
 from ..retrieve.followup import rewrite
@@ -37,7 +38,6 @@ from .verify import Checker, Passage, is_refusal, sentences
 
 log = logging.getLogger(__name__)
 
-REFUSAL = "The article doesn't say."
 HISTORY_TURNS = 6
 MAX_SENTENCES = 4  # the prompt asks for one to three
 _REFERS = re.compile(

@@ -4,9 +4,10 @@ The model is given passages numbered [1]..[k]. Each sentence of its reply is che
 on its own, so that verified sentences can be streamed while the rest is still coming:
 
 - a marker must name a passage that was given ([7] of 4 passages removes the sentence);
-- the sentence must be lexically supported by the passages it cites: at least
-  SUPPORT_THRESHOLD of its content terms (stemmed, stop words and words about the
-  article itself left out) occur in them, and every number it states occurs there too;
+- the sentence must be lexically supported by the passages it cites (`unsupported`, which
+  the evaluation uses too): at least SUPPORT_THRESHOLD of its content terms (stemmed, stop
+  words and words about the article itself left out) occur in them, every number it
+  states occurs there too, and so do most terms of each of its longer clauses;
 - a sentence without a marker is kept only if one passage supports it, which it then cites;
 - given the question, a sentence must share a term with it or with a sentence already kept
   (small models like to quote the byline, which is supported but answers nothing);
@@ -53,7 +54,17 @@ META_TERMS = frozenset(
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
-_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
+# Markers after a sentence's stop(s), and the quote or bracket closing it, cite that sentence.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?…]+[\"”’')\]]*)((?:\s*\[\d{1,3}\])+)")
+
+
+def markers_before_stop(text: str) -> str:
+    """Markers after a sentence's end moved before it, so that they stay with the sentence.
+
+    >>> markers_before_stop('It is in Budapest. [1] [2] He said “soon.” [3] Wait… [4]')
+    'It is in Budapest [1] [2]. He said “soon [3].” Wait [4]…'
+    """
+    return _MARKERS_AFTER_STOP.sub(lambda m: f"{m[2]}{m[1]}", text)
 
 
 def normalize_markers(text: str) -> str:
@@ -62,8 +73,7 @@ def normalize_markers(text: str) -> str:
     >>> normalize_markers("It is in Budapest. [1] [2] Yes, see [1, 3].")
     'It is in Budapest [1] [2]. Yes, see [1][3].'
     """
-    text = _MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m[1].split(",")), text)
-    return _MARKERS_AFTER_STOP.sub(lambda m: f"{m[2]}{m[1]}", text)
+    return markers_before_stop(_MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m[1].split(",")), text))
 
 
 def strip_markers(text: str) -> str:
@@ -109,6 +119,28 @@ def missing_numbers(sentence: str, passages: list[str]) -> set[str]:
     """Numbers in the sentence that none of the passages states."""
     present = set().union(*(numbers(p) for p in passages)) if passages else set()
     return numbers(sentence) - present
+
+
+def unsupported(sentence: str, passages: list[str], threshold: float = SUPPORT_THRESHOLD) -> str | None:
+    """Why the passages do not support the sentence (one asserting nothing included), or None:
+    the one test of support, of the verifier and of the evaluation (bot.evaluation.metrics).
+
+    >>> unsupported("Putin called Trump on Thursday [1].", ["Putin called Trump on Thursday."]) is None
+    True
+    >>> unsupported("Putin called Trump 3 times [1].", ["Putin called Trump on Thursday."])
+    'the cited passage(s) do not state 3'
+    """
+    if not claim_terms(sentence):
+        return "it asserts nothing"
+    joined = " ".join(passages)
+    score = support(sentence, joined)
+    if score < threshold:
+        return f"only {score:.0%} of its terms are in the cited passage(s)"
+    lacking = missing_numbers(sentence, passages)
+    if lacking:
+        return f"the cited passage(s) do not state {', '.join(sorted(lacking))}"
+    clause = unsupported_clause(sentence, joined)
+    return f"the cited passage(s) do not support “{clause}”" if clause else None
 
 
 def quote_span(sentence: str, passage: str) -> tuple[int, int]:
@@ -194,17 +226,9 @@ class Checker:
             if best < self.threshold:
                 return self._remove(sentence, "it has no citation and no passage supports it")
             idx = [i]
-        texts = [self.passages[i].text for i in idx]
-        joined = " ".join(texts)
-        score = support(sentence, joined)
-        if score < self.threshold:
-            return self._remove(sentence, f"only {score:.0%} of its terms are in the cited passage(s)")
-        lacking = missing_numbers(sentence, texts)
-        if lacking:
-            return self._remove(sentence, f"the cited passage(s) do not state {', '.join(sorted(lacking))}")
-        clause = unsupported_clause(sentence, joined)
-        if clause:
-            return self._remove(sentence, f"the cited passage(s) do not support “{clause}”")
+        reason = unsupported(sentence, [self.passages[i].text for i in idx], self.threshold)
+        if reason:
+            return self._remove(sentence, reason)
         # Keep the markers whose passage contributes to the claim; renumber in order of first use.
         useful = [i for i in idx if claim & set(terms(self.passages[i].text))] or idx[:1]
         for i in useful:

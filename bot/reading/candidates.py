@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..retrieve.fusion import rrf_score
 from .analysis import ArticleAnalysis as ArticleIndex
 
 TOP_K = 20
-RRF_K = 10
+RRF_K = 9  # with ranks from 1: the first sentence of a ranking adds 1/10
 
 
 @dataclass
@@ -43,7 +44,7 @@ def retrieve(index: ArticleIndex, qvec: np.ndarray, terms: list[str], k: int = T
     cos = index.vectors @ qvec
     bm = index.bm25(terms)
     rc, rb = _ranks(cos), _ranks(bm)
-    fused = 1.0 / (RRF_K + rc) + 1.0 / (RRF_K + rb)
+    fused = rrf_score([rc + 1, rb + 1], RRF_K)  # rc, rb count from 0
     rf = _ranks(fused)
     top = np.argsort(rf)[:k]
     cands = [

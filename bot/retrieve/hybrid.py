@@ -13,21 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-RRF_K = 60
-
-
-def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion, normalised so that first in every ranking scores 1.0.
-
-    >>> rrf([["a", "b"], ["b", "c"]], k=1)
-    {'a': 0.5, 'b': 0.8333, 'c': 0.3333}
-    """
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, doc_id in enumerate(ranking, start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
-    top = len(rankings) / (k + 1)
-    return {d: round(s / top, 4) for d, s in scores.items()}
+from .fusion import rrf
 
 
 class HybridRetriever(BaseRetriever):

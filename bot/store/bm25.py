@@ -1,4 +1,5 @@
-"""The lexical side of retrieval: Okapi BM25 over stemmed terms, with an inverted index.
+"""Okapi BM25 with an inverted index: the lexical side of retrieval (passages, stemmed
+terms) and the reader's BM25 over the sentences of one article (spaCy lemmas).
 
 A query only touches the postings of its own terms, so its cost grows with how often
 those terms occur, not with the size of the archive.
@@ -8,37 +9,53 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from ..text.words import terms
 
+IDF_FLOOR = 0.05  # a term in nearly every passage still counts a little
+
 
 class BM25:
-    """Okapi BM25 (k1=1.2, b=0.75) over documents given as (id, text).
+    """Okapi BM25 (k1=1.2, b=0.75) over documents given as (id, text), or as (id, terms)
+    for documents already split into terms (the reader's sentence lemmas).
 
-    Each term's postings hold the documents it occurs in and its BM25 weight there (the
-    part that does not depend on the query), as arrays: a query adds a few arrays into
-    one score vector, so even a term that occurs everywhere costs one vectorised add.
+    Each term's postings hold the documents it occurs in, its count there and the
+    length-normalised denominator of its weight, as arrays: a query adds a few arrays into
+    one score vector, so even a term that occurs everywhere costs a few vectorised operations.
+    A score is summed as idf * tf * (k1 + 1) / (tf + norm), in that order, so the reader's
+    scores are the same to the last bit as when it computed them itself.
     `groups` (one name per document, e.g. its article) lets a search keep to one group.
+    `idf_floor`: the least a matching term adds (0.0: plain Robertson-Sparck Jones idf,
+    which is positive anyway). The average length is floored at one term, so that a
+    corpus of near-empty documents does not make one term look long.
     """
 
-    def __init__(self, docs: list[tuple[str, str]], k1: float = 1.2, b: float = 0.75, groups=None):
-        self.k1, self.b = k1, b
+    def __init__(
+        self,
+        docs: Sequence[tuple[str, str | Sequence[str]]],
+        k1: float = 1.2,
+        b: float = 0.75,
+        groups=None,
+        idf_floor: float = IDF_FLOOR,
+    ):
+        self.k1, self.b, self.idf_floor = k1, b, idf_floor
         self.ids = [doc_id for doc_id, _ in docs]
-        counted = [Counter(terms(text)) for _, text in docs]
+        counted = [Counter(terms(doc) if isinstance(doc, str) else doc) for _, doc in docs]
         lengths = np.array([sum(c.values()) for c in counted], dtype=np.float64)
-        self.avg_length = float(lengths.mean()) if len(lengths) else 0.0
+        self.avg_length = max(float(lengths.mean()), 1.0) if len(lengths) else 1.0
         rows: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for i, counts in enumerate(counted):
             for term, tf in counts.items():
                 rows[term][0].append(i)
                 rows[term][1].append(tf)
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # term -> (docs, tf, tf + norm)
         for term, (idx, tfs) in rows.items():
             idx_a, tf_a = np.array(idx, dtype=np.int64), np.array(tfs, dtype=np.float64)
             norm = k1 * (1 - b + b * lengths[idx_a] / self.avg_length)
-            self.postings[term] = (idx_a, tf_a * (k1 + 1) / (tf_a + norm))
+            self.postings[term] = (idx_a, tf_a, tf_a + norm)
         names = sorted(set(groups)) if groups is not None else []
         self._group_number = {g: n for n, g in enumerate(names)}
         self._groups = np.array([self._group_number[g] for g in groups], dtype=np.int64) if groups is not None else None
@@ -47,9 +64,18 @@ class BM25:
         return len(self.ids)
 
     def idf(self, term: str) -> float:
-        """Robertson-Sparck Jones idf, floored at a small positive value; unseen terms score high."""
+        """Robertson-Sparck Jones idf, floored at `idf_floor`; unseen terms score high."""
         n = len(self.postings[term][0]) if term in self.postings else 0
-        return max(0.05, math.log(1 + (len(self.ids) - n + 0.5) / (n + 0.5)))
+        return max(self.idf_floor, math.log(1 + (len(self.ids) - n + 0.5) / (n + 0.5)))
+
+    def scores(self, query_terms: Iterable[str]) -> np.ndarray:
+        """Every document's BM25 for the query's terms (each counted once), in document order."""
+        scores = np.zeros(len(self.ids))
+        for term in set(query_terms):
+            if term in self.postings:
+                idx, tf, denominator = self.postings[term]
+                scores[idx] += self.idf(term) * tf * (self.k1 + 1) / denominator
+        return scores
 
     def search(
         self, query: str, n: int, allowed: set[str] | None = None, group: str | None = None
@@ -57,11 +83,7 @@ class BM25:
         """The n best (id, score) with score > 0, best first (ties in document order)."""
         if not self.ids or n <= 0:
             return []
-        scores = np.zeros(len(self.ids))
-        for term in set(terms(query)):
-            if term in self.postings:
-                idx, weight = self.postings[term]
-                scores[idx] += self.idf(term) * weight
+        scores = self.scores(terms(query))
         if group is not None:
             if self._groups is None or group not in self._group_number:
                 return []
