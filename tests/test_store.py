@@ -127,7 +127,7 @@ def test_a_forced_rebuild_of_the_same_articles_adds_nothing(kept, embedder, caps
     before = collections(first.client)
     capsys.readouterr()
     again = open_index(settings, embedder, rebuild=True, progress=True)
-    assert "Index: rebuilding as asked (13 passages)…" in capsys.readouterr().err
+    assert "Index: rebuilding as asked (13 passages: embedding 13)…" in capsys.readouterr().err
     assert again.fingerprint == first.fingerprint
     assert collections(again.client) == before
 
@@ -146,8 +146,8 @@ def test_a_changed_article_makes_the_index_stale_and_it_is_rebuilt(built, embedd
     )
     capsys.readouterr()
     new = open_index(settings, embedder, progress=True)
-    assert (
-        "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages)…"
+    assert (  # a passage's id comes from its article's text: a changed article is embedded anew
+        "Index: the articles, model, chunker or index layout changed: rebuilding (13 passages: embedding 13)…"
         in capsys.readouterr().err
     )
     assert new.fingerprint != old.fingerprint
@@ -216,7 +216,7 @@ def test_an_interrupted_build_leaves_the_previous_index_serving(built, embedder,
     # Changed again, the next open finishes the interrupted build and drops the rest.
     change_article(settings)
     done = open_index(settings, embedder, progress=True)
-    assert "Index: finishing an interrupted build (13 passages)…" in capsys.readouterr().err
+    assert "Index: finishing an interrupted build (13 passages: embedding 13)…" in capsys.readouterr().err
     assert PREFIX + done.fingerprint[:32] == half_name
     assert collections(done.client) == {half_name: 13}
     assert done.chunks_col.metadata["complete"] is True
@@ -293,3 +293,41 @@ def test_a_rebuild_over_a_corrupt_index_removes_only_what_chroma_wrote(make_sett
         open_index(settings, embedder, rebuild=True, progress=False)
     assert sorted(p.name for p in settings.index_dir.iterdir()) == ["notes.txt"]
     assert (settings.index_dir / "notes.txt").read_text() == "mine"
+
+
+def test_adding_an_article_embeds_only_its_passages_and_says_so(make_settings, embedder, capsys):
+    """`bot add` to an indexed folder copies the other passages' vectors: the message and the
+    progress bar count only the passages it embeds."""
+    from conftest import CountingEmbedder
+
+    settings = make_settings()
+    open_index(settings, embedder, progress=False)
+    (settings.articles_dir / "second.txt").write_text(
+        "A second article\n\nIts only paragraph says something new about bridges.\n\nAnd one more.\n", encoding="utf-8"
+    )
+    counting = CountingEmbedder(embedder)
+    capsys.readouterr()
+    index = open_index(settings, counting, progress=True)
+    err = capsys.readouterr().err
+    new = len([c for c in index.chunks.values() if c.article_id == "second"])
+    assert counting.embedded == new
+    assert f"passages: embedding {new}, reusing 13)…" in err
+    assert f"{new}/{new}" in err and "13/13" not in err  # the bar counts what it embeds
+
+
+def test_the_analysis_cache_is_pruned_with_the_articles(make_settings, embedder):
+    """The reader's cached analysis of an article goes when the article goes (or changes)."""
+    from bot.answering.pipeline import ArticleQA
+
+    settings = make_settings()
+    (settings.articles_dir / "second.txt").write_text(
+        "A second article\n\nIts only paragraph says something new about bridges.\n", encoding="utf-8"
+    )
+    qa = ArticleQA(settings)
+    qa.embedder = qa.reader.embedder = embedder
+    qa.index(progress=False)
+    cache = qa.reader.cache_dir
+    assert len(list(cache.glob("*.json"))) == 2
+    (settings.articles_dir / "second.txt").unlink()
+    qa.index(progress=False)  # reopened: the folder changed
+    assert len(list(cache.glob("*.json"))) == len(list(cache.glob("*.npz"))) == 1

@@ -169,36 +169,14 @@ class Embedder:
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.langchain.embed_documents(texts), dtype=np.float32)
 
-    def embed_chunks(self, chunks, progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Chunk vectors and, per chunk, one vector per sentence, from a single pass."""
+    def embed_chunks(self, chunks, progress: bool = False) -> np.ndarray:
+        """One vector per passage (the reader embeds its sentences itself, at analysis)."""
         if not chunks:
-            return np.zeros((0, 0), np.float32), []
-        model = self.model
-        texts = [c.text for c in chunks]
-        outputs = model.encode(
-            texts, output_value=None, batch_size=BATCH_SIZE, convert_to_numpy=False, show_progress_bar=progress
+            return np.zeros((0, 0), np.float32)
+        vecs = self.model.encode(
+            [c.text for c in chunks], batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=progress
         )
-        offsets = model.tokenizer(texts, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length)[
-            "offset_mapping"
-        ]
-        chunk_vecs = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])
-        sentence_vecs = []
-        for chunk, out, offs in zip(chunks, outputs, offsets):
-            tokens = out["token_embeddings"].float().numpy()
-            offs = np.asarray(offs)
-            vecs: list[Any] = []
-            for s, e in chunk.sentences:
-                s, e = s - chunk.start, e - chunk.start
-                inside = (offs[:, 1] > s) & (offs[:, 0] < e) & (offs[:, 1] > offs[:, 0])
-                vecs.append(tokens[: len(offs)][inside].mean(0) if inside.any() else None)
-            missing = [i for i, v in enumerate(vecs) if v is None]  # beyond the model's window
-            if missing:
-                extra = self.embed_texts([chunk.sentence_texts()[i] for i in missing])
-                for i, v in zip(missing, extra):
-                    vecs[i] = v
-            m = np.stack(vecs).astype(np.float32)
-            sentence_vecs.append(m / np.linalg.norm(m, axis=1, keepdims=True))
-        return chunk_vecs.astype(np.float32), sentence_vecs
+        return np.asarray(vecs, dtype=np.float32)
 
 
 def clear_query_cache() -> None:

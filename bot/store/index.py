@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sys
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from ..ingest.folder import read_articles
 from ..text.article import Article
 from ..text.words import acronyms, words
 from .bm25 import BM25
-from .build import FORMAT, PREFIX, drop_build, reusable_build, sentence_rows, swap_build, write_build
+from .build import FORMAT, PREFIX, drop_build, reusable_build, reused_count, swap_build, write_build
 from .chroma import connect
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
@@ -59,7 +58,6 @@ class Index:
     server_url: str | None = None  # BOT_CHROMA_URL, when the vectors live on a server
 
     def __post_init__(self):
-        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._by_article: dict[str, list[Chunk]] = {}
         for chunk in self.chunks.values():
             self._by_article.setdefault(chunk.article_id, []).append(chunk)
@@ -86,33 +84,6 @@ class Index:
         """A usage error for an article id no article has (None means all of them)."""
         if article_id and article_id not in self.articles:
             raise UsageError(f"No article has the id {article_id!r} - use one of: {_some(sorted(self.articles))}")
-
-    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
-        """Per chunk, its sentence vectors (rows in sentence order); cached, bounded."""
-        out, missing = {}, []
-        for cid in chunk_ids:
-            if cid in self._sentence_cache:
-                self._sentence_cache.move_to_end(cid)
-                out[cid] = self._sentence_cache[cid]
-            else:
-                missing.append(cid)
-        if missing:
-            try:
-                res = self.chunks_col.get(ids=missing, include=["metadatas"])
-            except Exception as e:
-                raise self._failed(e) from None
-            found = dict(zip(res["ids"], res["metadatas"]))
-            dim = self.embedder.dimension
-            for cid in missing:
-                rows = sentence_rows(found.get(cid), len(self.chunks[cid].sentences), dim)
-                if rows is None:
-                    raise StoreError(
-                        "The index lacks sentence vectors for some passages - run `python -m bot index --rebuild`"
-                    )
-                out[cid] = self._sentence_cache[cid] = rows
-            while len(self._sentence_cache) > 4096:
-                self._sentence_cache.popitem(last=False)
-        return out
 
     def _failed(self, e: Exception) -> StoreError:
         from chromadb.errors import NotFoundError
@@ -202,9 +173,11 @@ def _current_build(client, settings, embedder, name, fp, articles, chunks, progr
         why = (
             "building the index" if not existing else "the articles, model, chunker or index layout changed: rebuilding"
         )
-    if progress:
-        print(f"Index: {why} ({len(chunks)} passages)…", file=sys.stderr)
     previous = None if rebuild else reusable_build(existing, name, embedder)
+    if progress:
+        reused = reused_count(chunks, previous)
+        kept = f", reusing {reused}" if reused else ""
+        print(f"Index: {why} ({len(chunks)} passages: embedding {len(chunks) - reused}{kept})…", file=sys.stderr)
     # Rebuilding a complete build (--rebuild, same articles) must not drop it first:
     # build under a staging name and swap at the end.
     target = name + STAGING if col is not None and meta.get("complete") else name
