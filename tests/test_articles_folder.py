@@ -1,18 +1,22 @@
 """The articles folder as an operator leaves it (issue 17, points 5 and 6): a file that
 cannot be read as an article is skipped with a warning naming it while the others serve;
-two files whose names differ only in case are not one article quoting the other.
+two files whose names differ only in case are not one article quoting the other; a
+symbolic link put in the folder is skipped, never followed.
 
-Each test is one or two `python -m bot` processes over a private folder and index.
+Most tests are one or two `python -m bot` processes over a private folder and index.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
 import pytest
 from run_bot import SEED_ARTICLES, bot, warnings_free
+
+from bot.ingest.folder import read_articles
 
 RANGE = "What is the range of a Tomahawk missile?"
 BRIDGE = (
@@ -84,3 +88,20 @@ def test_names_that_differ_only_in_case_are_not_one_article(articles, tmp_path):
     # One of the two is skipped, and the warning names both files.
     (line,) = [x for x in warnings_free(r.stderr) if "x.txt" in x and "x.TXT" in x]
     assert "same id" in line and " - " in line
+
+
+def test_a_symbolic_link_in_the_folder_is_skipped_with_a_warning_not_followed(articles, tmp_path, caplog):
+    secret = tmp_path / "private" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("Password hashes\n\nroot:$6$s3cr3t-hash:19000:0:99999:7:::\n", encoding="utf-8")
+    (articles / "passwd.txt").symlink_to(secret)  # put there by hand, not by `bot add`
+    (articles / "bridge.txt").symlink_to(tmp_path / "nowhere.txt")  # dangling
+    (tmp_path / "library.txt").write_text(LIBRARY, encoding="utf-8")
+    (articles / "library.txt").symlink_to(tmp_path / "library.txt")  # even one to a real article
+    with caplog.at_level(logging.WARNING):
+        served = read_articles(articles)
+    assert sorted(a.id for a in served) == sorted(p.stem for p in SEED_ARTICLES.glob("*.txt"))
+    assert not any("s3cr3t" in a.text for a in served)
+    for name in ("passwd.txt", "bridge.txt", "library.txt"):
+        (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"skipped {name}:")]
+        assert "symbolic link" in line and " - " in line, line

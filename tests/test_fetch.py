@@ -3,6 +3,8 @@ unless allowed, redirects, types, sizes and timeouts each refused with their rea
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,3 +122,46 @@ def test_only_http_urls(url, tmp_path):
 def test_a_missing_file_is_not_taken_for_a_url(tmp_path):
     (out,) = add([str(tmp_path / "gone.txt")], tmp_path / "articles")
     assert (out.status, out.detail) == ("refused", "no such file or folder")
+
+
+def _trickling_server(stop_after_s: float):
+    """A server on 127.0.0.1 that sends its status line and headers one byte a second, so
+    that no single read waits long, and hangs up by itself after `stop_after_s`."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(stop_after_s)
+    response = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\n" + b"x" * 40
+
+    def serve():
+        with listener:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            end = time.monotonic() + stop_after_s
+            with conn:
+                for byte in response:
+                    if time.monotonic() > end:
+                        return
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:  # the client hung up: expected
+                        return
+                    time.sleep(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/news/trickle.html", thread
+
+
+def test_a_status_line_that_trickles_is_cut_off_at_the_deadline(tmp_path, monkeypatch):
+    """The deadline holds for the whole fetch, headers included: a byte a second keeps
+    every read short of a socket timeout, and once took `add` a minute or more."""
+    monkeypatch.setenv("BOT_ALLOW_PRIVATE_URLS", "1")
+    url, server = _trickling_server(stop_after_s=15)
+    options = dataclasses.replace(FetchOptions.from_env(), timeout_s=2)
+    started = time.monotonic()
+    (out,) = add([url], tmp_path / "articles", options)
+    took = time.monotonic() - started
+    assert (out.status, out.detail) == ("refused", "no answer within 2 s")
+    assert took < 6, f"{took:.1f} s against a 2 s deadline"
+    server.join(timeout=20)  # it stops once it finds the connection shut, or by itself

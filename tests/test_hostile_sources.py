@@ -254,6 +254,31 @@ def test_concurrent_adds_of_one_id_leave_one_whole_article(tmp_path):
     assert (articles / "story.txt").read_text(encoding="utf-8").rstrip() == text.rstrip()
 
 
+# --- names ---------------------------------------------------------------------------------
+
+FORGED = "story\nadded     shadow.txt -> shadow (Password hashes).txt"  # looks like a second line
+
+
+def test_a_file_name_cannot_print_a_line_of_its_own(tmp_path):
+    """Control characters, line separators and undecodable bytes in a name are printed
+    escaped: each source is one line, and nothing in a name moves the terminal's cursor."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / FORGED).write_text(STORY_A, encoding="utf-8")
+    (folder / "port\u2028strike.txt").write_text(STORY_B, encoding="utf-8")
+    (folder / "erase\x1b[1A\x1b[2K\r.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "bytes-\udcff.txt").write_text(MARKDOWN, encoding="utf-8")  # the name is not UTF-8
+    r = add(folder, articles=tmp_path / "articles")
+    assert "Traceback" not in r.stderr, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 4, lines
+    assert sorted(x.split()[0] for x in lines) == ["added", "added", "added", "refused"]
+    assert not any(x.startswith("added     shadow") for x in lines)
+    for shown in ("story\\nadded     shadow.txt", "port\\u2028strike.txt", "erase\\x1b[1A\\x1b[2K\\r.png", "-\\udcff"):
+        assert sum(shown in x for x in lines) == 1, (shown, lines)
+    assert not any(c in r.stdout for c in "\x1b\r\u2028")
+
+
 # --- URLs ----------------------------------------------------------------------------------
 
 

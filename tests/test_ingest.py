@@ -3,7 +3,9 @@ refused one by one. URLs: tests/test_fetch.py."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -209,10 +211,58 @@ def test_remove_drops_the_article_and_names_the_ids_when_one_is_unknown(sources,
 
 
 @pytest.mark.parametrize(
-    "name, expected", [("Trump & Putin.HTML", "trump-putin-html"), ("é", "article"), ("a" * 100, "a" * 80)]
+    "name, expected",
+    [
+        ("Trump & Putin.HTML", "trump-putin-html"),
+        ("é", "e"),
+        ("a" * 100, "a" * 80),
+        ("Zoë Straße — Œuvre", "zoe-strasse-oeuvre"),
+        ("!!!", "article"),
+    ],
 )
 def test_slug(name, expected):
     assert slug(name) == expected
+
+
+NON_LATIN = [
+    "Новости",
+    "Спорт",
+    "北京新闻",
+    "上海新闻",
+    "Ειδήσεις",
+    "أخبار",
+    "חדשות",
+    "🙂",
+    "😀",
+    "2025 Новости",
+    "2025 Спорт",
+]
+
+
+def test_names_without_a_latin_spelling_get_distinct_stable_ids():
+    ids = [slug(name) for name in NON_LATIN]
+    assert len(set(ids)) == len(ids), ids
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", x) and len(x) <= 80 for x in ids), ids
+    assert [slug(name) for name in NON_LATIN] == ids  # the same name, the same id
+    assert slug("НОВОСТИ") == slug("новости") == ids[0]  # ids ignore case
+    assert slug(unicodedata.normalize("NFD", "Ειδήσεις")) == ids[4]  # and how the name is composed
+
+
+def test_two_non_latin_file_names_are_two_articles_and_an_update_replaces_its_own(tmp_path):
+    articles = tmp_path / "articles"
+    for name, text in (
+        ("Новости.txt", "Harbour Bridge Reopens\n\nIt reopened on Monday.\n"),
+        ("Спорт.txt", "Port Strike Ends\n\nDockers returned to work.\n"),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    first = add([str(tmp_path / "Новости.txt")], articles)
+    second = add([str(tmp_path / "Спорт.txt")], articles)  # another add: no id taken in this run
+    assert [o.status for o in first + second] == ["added", "added"], [o.line for o in first + second]
+    assert first[0].article_id != second[0].article_id
+    (tmp_path / "Новости.txt").write_text("Harbour Bridge Reopens\n\nIt reopened on Sunday.\n", encoding="utf-8")
+    (again,) = add([str(tmp_path / "Новости.txt")], articles)
+    assert (again.status, again.article_id) == ("replaced", first[0].article_id)
+    assert sorted(a.title for a in load_articles(articles)) == ["Harbour Bridge Reopens", "Port Strike Ends"]
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ still added.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -34,20 +36,49 @@ class Outcome:
 
     @property
     def line(self) -> str:
-        """'added     news.html -> harbour-bridge (Harbour Bridge Reopens)'"""
+        """'added     news.html -> harbour-bridge (Harbour Bridge Reopens)', one line whatever
+        the names in it hold (see `printable`)."""
         target = f" -> {self.article_id}" if self.article_id and self.status != "refused" else ""
         detail = (
             f" ({self.detail})"
             if self.detail and self.status != "refused"
             else (f": {self.detail}" if self.detail else "")
         )
-        return f"{self.status:<9} {self.source}{target}{detail}"
+        return printable(f"{self.status:<9} {self.source}{target}{detail}")
+
+
+def printable(text: str) -> str:
+    r"""`text` with every character that is not printable escaped as Python writes it, so a
+    file name with a newline, a terminal escape or a right-to-left mark cannot print a line
+    that looks like another one.
+
+    >>> print(printable("a.txt\nadded     /etc/passwd -> passwd \x1b[2K\u202e.txt Café"))
+    a.txt\nadded     /etc/passwd -> passwd \x1b[2K\u202e.txt Café
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+_LATIN = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l", "ı": "i"})
 
 
 def slug(name: str) -> str:
-    """An article id from a file or URL name: 'Trump & Putin.HTML' -> 'trump-putin'."""
-    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return s[:80].rstrip("-") or "article"
+    """An article id from a file or URL name: 'Trump & Putin.HTML' -> 'trump-putin-html',
+    'Café Straße' -> 'cafe-strasse'. A name with characters that have no Latin spelling
+    here (Cyrillic, Greek, Chinese, emoji…; spaces and punctuation aside) gets a short hash
+    of the name appended, so two such names get two ids and one name always the same id
+    (its case and Unicode normal form ignored, as ids ignore case).
+
+    >>> slug("Новости"), slug("Спорт"), slug("НОВОСТИ"), slug("Ω 2025"), slug("!!! — ?")
+    ('article-b936c407', 'article-fbcd420a', 'article-b936c407', '2025-98e25949', 'article')
+    """
+    name = unicodedata.normalize("NFC", name).casefold()
+    latin = "".join(c for c in unicodedata.normalize("NFKD", name.translate(_LATIN)) if not unicodedata.combining(c))
+    s = re.sub(r"[^a-z0-9]+", "-", latin).strip("-")[:80].rstrip("-")
+    if all(c.isascii() or unicodedata.category(c)[0] in "ZP" for c in latin):
+        return s or "article"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{(s or 'article')[:71].rstrip('-')}-{digest}"
 
 
 # --- URLs -------------------------------------------------------------------------------

@@ -211,6 +211,9 @@ def load_articles(folder: Path) -> list[Article]:
     One bad file does not take the others down: a file that cannot be read as an article,
     or whose id (its name without .txt, case ignored) an earlier file has, is skipped with a
     warning naming it. Only when no file can be read is the first one's error raised.
+
+    A symbolic link is skipped with a warning, never followed: whatever it points to
+    (/etc/passwd) would be served as an article. `python -m bot add` refuses links alike.
     """
     if folder.exists() and not folder.is_dir():
         raise ArticlesFolderError(
@@ -222,7 +225,16 @@ def load_articles(folder: Path) -> list[Article]:
             f"Articles folder {folder} does not exist - create it and put the article .txt files in it, "
             "or set BOT_ARTICLES_DIR to the folder that has them"
         )
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file())
+    paths: list[Path] = []
+    for p in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES):
+        if p.is_symlink():
+            log.warning(
+                "skipped %s: it is a symbolic link, and links in the articles folder are not followed - "
+                "put the article file itself in the folder (or `python -m bot add` the file it points to)",
+                p.name,
+            )
+        elif p.is_file():
+            paths.append(p)
     if not paths:
         raise ArticlesFolderError(
             f"Articles folder {folder} has no .txt articles - add one (see index/articles/ in the repo)"
