@@ -17,6 +17,7 @@ The package is layered; a module imports only from its own package and those bel
     llm         chat-model backends, prompts, calls within a budget, verification, the LLM answerer
     answering   guards, the extractive answerer, citations, the backend registry, the pipeline
     evaluation  datasets, metrics, calibration, runner, summary, gates, report
+    training    the reader's training data, the joint reader's fine-tuning, the ranker and refusal
     app         CLI, batch, the Gradio UI, rendering, feedback
 
 A question flows down through one place, `bot.answering.pipeline`:

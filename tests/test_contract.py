@@ -1,4 +1,4 @@
-"""The one result type: `Answer.to_dict()` is the JSON contract in docs/architecture.md (the design's, plus `confidence`)."""
+"""The one result type: `Answer.to_dict()` is the JSON contract in docs/guide.md (The Answer, for programs) (the design's, plus `confidence`)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ UNANSWERABLE = [
         "How much does a Tomahawk missile cost?",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known: answered with the range, a quantity of the wrong meaning (docs/reader.md#what-limits-it)",
+            reason="known: the refusal lets the range sentence through (P 0.29 against a threshold of 0.18), "
+            "though no short answer of money is offered (docs/method.md#what-limits-it)",
         ),
     ),
 ]
@@ -150,6 +151,20 @@ def test_a_cited_answer(cited, qa):
     assert cited.citations[0].paragraph == 10
     assert "995 miles" in cited.citations[0].quote and "995 miles" in cited.response
     assert len(cited.response.split()) <= 70
+
+
+def test_the_range_leads_with_its_short_answer(cited):
+    assert cited.short_answer == "around 995 miles"
+    assert cited.response.startswith("around 995 miles [1]")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: the ranker prefers the White House sentence (Zelenskyy's meeting) to the Budapest one "
+    "(docs/method.md#what-limits-it)",
+)
+def test_where_trump_and_putin_will_meet_is_budapest(qa):
+    assert qa.ask("Where will Trump and Putin meet?").short_answer == "Budapest"
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)

@@ -1,7 +1,8 @@
 """The joint reader: its shipped layers load offline over the bundled model, survive a save
-and load unchanged, are refused with the fix when damaged, and read question and sentence
-together (padding in a batch changes nothing; the answering sentence scores above others);
-in bfloat16 where the CPU computes it natively, within 0.02 logits of fp32."""
+and load unchanged, are refused with the fix when damaged, and read question and passage
+together (padding in a batch changes nothing; the answering passage scores above others
+and its answer span is the one asked for); in bfloat16 where the CPU computes it natively,
+within 0.02 logits of fp32."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.core.errors import ModelError
-from bot.reading import joint
+from bot.reading import joint, passages
 
 QUESTION = "Who is the chief executive of the London Stock Exchange?"
 SENTENCES = [
@@ -24,27 +25,38 @@ def reader():
     return joint.load()
 
 
+def z(reads):
+    return np.array([r.z for r in reads])
+
+
+def test_the_shipped_reader_points_at_the_answer(reader):
+    reads = reader.read(QUESTION, SENTENCES)
+    best = reads[0]
+    assert SENTENCES[0][best.spans[0][0] : best.spans[0][1]] == "Clara Furse"
+    assert best.gap > max(r.gap for r in reads[1:])  # the passage that answers beats "no answer" the most
+
+
 def test_the_shipped_reader_prefers_the_sentence_that_answers(reader):
-    z = reader.score(QUESTION, SENTENCES)
-    assert z.shape == (3,)
-    assert int(np.argmax(z)) == 0
-    assert z[0] > z[2]
+    scores = np.array([r.z for r in reader.read(QUESTION, SENTENCES)])
+    assert scores.shape == (3,)
+    assert int(np.argmax(scores)) == 0
+    assert scores[0] > scores[2]
 
 
 def in_precision(reader, bf16: bool) -> joint.JointModel:
-    return joint.JointModel(reader.bert, reader.tokenizer, reader.scale, reader.bias, bf16=bf16)
+    return joint.JointModel(reader.bert, reader.tokenizer, reader.scale, reader.bias, reader.span, bf16=bf16)
 
 
 def test_a_pair_scores_the_same_alone_and_padded_in_a_batch(reader):
     fp32 = in_precision(reader, bf16=False)  # bf16's rounding differs with the batch's shape
-    alone = fp32.score(QUESTION, SENTENCES[1:2])
-    batched = fp32.score(QUESTION, SENTENCES)  # the long first sentence pads the second
+    alone = z(fp32.read(QUESTION, SENTENCES[1:2]))
+    batched = z(fp32.read(QUESTION, SENTENCES))  # the long first sentence pads the second
     assert alone[0] == pytest.approx(batched[1], abs=1e-3)
 
 
 def test_in_bf16_a_pair_scores_nearly_the_same_alone_and_padded(reader):
     bf16 = in_precision(reader, bf16=True)
-    assert bf16.score(QUESTION, SENTENCES[1:2])[0] == pytest.approx(bf16.score(QUESTION, SENTENCES)[1], abs=0.02)
+    assert z(bf16.read(QUESTION, SENTENCES[1:2]))[0] == pytest.approx(z(bf16.read(QUESTION, SENTENCES))[1], abs=0.02)
 
 
 def test_the_reader_scores_in_bf16_only_where_the_cpu_computes_it(reader):
@@ -64,7 +76,7 @@ def test_the_layers_run_in_the_precision_asked(reader, bf16, dtype):
     layer = reader.bert.encoder.layer[0].attention.self.query
     hook = layer.register_forward_hook(lambda module, args, out: seen.append(str(out.dtype)))
     try:
-        in_precision(reader, bf16=bf16).score(QUESTION, SENTENCES[:1])
+        in_precision(reader, bf16=bf16).read(QUESTION, SENTENCES[:1])
     finally:
         hook.remove()
     assert seen == [f"torch.{dtype}"]
@@ -72,7 +84,7 @@ def test_the_layers_run_in_the_precision_asked(reader, bf16, dtype):
 
 def test_bf16_scores_keep_the_fp32_scores_and_choice(reader):
     fp32, bf16 = in_precision(reader, bf16=False), in_precision(reader, bf16=True)
-    full, half = fp32.score(QUESTION, SENTENCES), bf16.score(QUESTION, SENTENCES)
+    full, half = z(fp32.read(QUESTION, SENTENCES)), z(bf16.read(QUESTION, SENTENCES))
     assert np.allclose(full, half, atol=0.02)
     assert not np.array_equal(full, half)  # bf16 did run
     assert int(np.argmax(full)) == int(np.argmax(half)) == 0
@@ -82,8 +94,10 @@ def test_saved_layers_load_back_to_the_same_scores(reader, tmp_path):
     path = tmp_path / "joint.npz"
     joint.save(reader, path)
     again = joint.load(path)
-    assert np.allclose(again.score(QUESTION, SENTENCES), reader.score(QUESTION, SENTENCES), atol=1e-3)
-    assert path.stat().st_size < 10_000_000  # a Space takes a file this size without Git LFS
+    again.bf16 = False  # compared in fp32: bf16 rounding would blur a difference in the stored layers
+    assert np.allclose(
+        z(again.read(QUESTION, SENTENCES)), z(in_precision(reader, False).read(QUESTION, SENTENCES)), atol=1e-3
+    )
 
 
 def test_missing_weights_name_the_fix(tmp_path):
@@ -110,8 +124,8 @@ def test_weights_damaged_inside_are_refused_with_the_fix(tmp_path):
 
 def test_a_question_too_long_to_pair_whole_is_cut_not_failed(reader):
     long_question = "Who said what about the offer from Deutsche Boerse for the exchange " * 12  # ~150 pieces
-    z = reader.score(long_question, SENTENCES)
-    assert z.shape == (3,) and np.isfinite(z).all()
+    scores = z(reader.read(long_question, SENTENCES))
+    assert scores.shape == (3,) and np.isfinite(scores).all()
 
 
 def test_weights_of_another_model_are_refused(tmp_path):
@@ -123,13 +137,17 @@ def test_weights_of_another_model_are_refused(tmp_path):
         joint.load(bad)
 
 
-def test_an_empty_candidate_list_scores_nothing(reader):
-    assert reader.score(QUESTION, []).shape == (0,)
+def test_an_empty_candidate_list_reads_nothing(reader):
+    assert reader.read(QUESTION, []) == []
 
 
 def test_candidates_not_read_get_the_floor():
-    cols = joint.columns(np.array([1.0, 3.0]), 4)
+    windows = [passages.Window("a", i, (i,), (0,)) for i in range(2)]
+    reads = [passages.Read(1.0, -1.0, []), passages.Read(3.0, 2.0, [(0, 1, 5.0)])]
+    cols = passages.columns(reads, windows, 4)
     assert cols[:, 0].tolist() == [1.0, 3.0, 1.0, 1.0]  # the lowest score read
     assert cols[:, 3].tolist() == [1.0, 1.0, 0.0, 0.0]  # read or not
     assert (cols[:, 4] == 3.0).all()  # the best score, on every row
-    assert joint.columns(np.zeros(0), 3).shape == (3, len(joint.NAMES))
+    assert cols[:, 5].tolist() == [-1.0, 2.0, -1.0, -1.0]  # span against no answer, the floor for the rest
+    assert cols[:, 8].tolist() == [0.0, 1.0, 0.0, 0.0]  # the best span lies in the centre sentence
+    assert passages.columns([], [], 3).shape == (3, len(passages.NAMES))

@@ -60,6 +60,56 @@ def test_the_shipped_weights_match_the_features():
     assert len(models.ranker.coef) == len(models.ranker.names)
 
 
+def test_the_weights_carry_their_manifest():
+    import json
+
+    from bot.reading import joint
+    from bot.reading.model import VERSION, WEIGHTS
+    from bot.training.train import sha256
+
+    made = json.loads(WEIGHTS.read_text())["manifest"]
+    assert made["reader_version"] == VERSION  # retrain after any change to the reader's input
+    assert made["joint_sha256"] == sha256(joint.WEIGHTS)
+    assert set(made["libraries"]) >= {"torch", "transformers", "spacy", "scikit-learn", "numpy"}
+
+
+@pytest.mark.shared
+def test_the_weights_were_trained_on_the_current_training_files():
+    """Stale weights fail loudly: a training file changed since the weights were made."""
+    import json
+
+    from bot.reading.model import WEIGHTS
+    from bot.training.data import TRAINING_FILES
+    from bot.training.train import sha256
+    from tests.conftest import needs_shared as shared_folder
+
+    shared_eval = shared_folder()
+    made = json.loads(WEIGHTS.read_text())["manifest"]["training_files"]
+    assert made == {name: sha256(shared_eval / name) for name in TRAINING_FILES}, "retrain: `make train-answerer`"
+
+
+def test_weights_of_an_older_reader_are_refused(tmp_path):
+    import json
+
+    from bot.reading.model import WEIGHTS
+
+    d = json.loads(WEIGHTS.read_text())
+    d["manifest"]["reader_version"] -= 1
+    bad = tmp_path / "weights.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(ModelError, match="make train-answerer"):
+        Models.load(bad)
+
+
+def test_a_joint_reader_other_than_the_one_trained_with_is_refused(tmp_path):
+    from bot.reading import joint
+
+    other = tmp_path / "joint.npz"
+    other.write_bytes(joint.WEIGHTS.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="retrain both: `make train-answerer`"):
+        Models.load(joint_path=other)
+
+
 def test_weights_for_other_features_are_refused(tmp_path):
     import json
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.evaluation.training_data import Question, off_topic
+from bot.training.data import Question, off_topic
 
 
 def q(id, article_id, answerable=True, history=None, source="bbc"):
@@ -86,7 +86,7 @@ def test_stored_trees_that_point_outside_themselves_are_refused_with_the_fix(tmp
 def test_training_takes_the_first_n_off_topic_questions_of_each_article_and_scores_the_rest():
     import numpy as np
 
-    from bot.evaluation.training import Item, train_off_topic
+    from bot.training.stack import Item, train_off_topic
 
     made = off_topic(QUESTIONS, per_article=2, seed=0)
     items = [Item(x, np.zeros((1, 1)), np.zeros(1, bool)) for x in QUESTIONS + made]

@@ -3,15 +3,20 @@ abstain.
 
 `select` is the evidence gate of every backend (the pipeline refuses without calling a
 model when it abstains). It reads the question's article with the learned reader
-(bot.reading): the ranker picks the sentence among the candidates, the answerability
-model says whether the article answers at all, and the short answer is the entity of
-the expected type in that sentence. `ExtractiveAnswerer` answers with the evidence itself.
+(bot.reading): the ranker picks the passage among the candidates, the answerability
+model says whether the article answers at all, and the short answer is the reader's
+answer span. With several articles and none pinned ("All articles") it reads the
+best-retrieved articles in turn, up to ARTICLES_READ, stops at one that answers with
+confidence, and otherwise takes the one most likely to answer; the answer then names its
+article. A question about "the article" with several loaded asks which one.
+`ExtractiveAnswerer` answers with the evidence itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core.answerer import Draft
 from ..reading.reader import decide, prepare
@@ -19,6 +24,10 @@ from .citations import compose
 from .guards import gives_instructions
 
 INSTRUCTIONS = "the message gives the bot instructions instead of asking about the article"
+ARTICLES_READ = 3  # articles read for a question when none is pinned, best retrieved first
+SURE = 0.75  # P(answerable) at which the first article read is taken without reading more
+# "Who wrote the article?", "What is this story about?": which one, when several are loaded
+_THE_ARTICLE = re.compile(r"(?i)\b(the|this|that)\s+(article|story|piece|report|text)\b")
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,8 @@ class Extract:
     reason: str | None = None  # why it abstained
     short_answer: str | None = None
     timings: dict | None = None  # ms per reading stage
+    message: str | None = None  # what to tell the user instead of the plain refusal
+    named: bool = False  # the answer names its article (several loaded, none pinned)
 
     @property
     def abstained(self) -> bool:
@@ -54,13 +65,46 @@ def _chunk_for(index, article_id: str, start: int, end: int):
     return best
 
 
-def select(question: str, history: list[dict], docs, index, reader, article_id: str | None = None) -> Extract:
-    """Read the question's article (the one asked about, or the best passage's) and decide."""
+def select(
+    question: str, history: list[dict], docs, index, reader, article_id: str | None = None, talked_of: str | None = None
+) -> Extract:
+    """Read the question's article (the one asked about; with several and none pinned, the
+    one the conversation was about, then the best-retrieved ones, in turn) and decide."""
     if gives_instructions(question):
         return Extract((), 0.0, INSTRUCTIONS)
-    article_id = article_id or (docs[0].metadata["article_id"] if docs else None)
-    if article_id is None:
+    if article_id is not None or len(index.articles) == 1:
+        return read_article(question, history, index, reader, article_id or next(iter(index.articles)))
+    if _THE_ARTICLE.search(question) and not history:
+        return which_article(docs, index)
+    ids = list(dict.fromkeys([*([talked_of] if talked_of else []), *(d.metadata["article_id"] for d in docs)]))
+    ids = ids[:ARTICLES_READ]
+    if not ids:
         return Extract((), 0.0, "no passage matched")
+    best = read_article(question, history, index, reader, ids[0])
+    for aid in ids[1:]:
+        if not best.abstained and best.confidence >= SURE:
+            break
+        got = read_article(question, history, index, reader, aid)
+        if got.confidence > best.confidence:
+            best = got
+    return replace(best, named=not best.abstained)
+
+
+def which_article(docs, index) -> Extract:
+    """A question about "the article" with several loaded: ask which one, naming the
+    best-retrieved few."""
+    ids = list(dict.fromkeys(d.metadata["article_id"] for d in docs))[:ARTICLES_READ] or list(index.articles)[:3]
+    titles = ", ".join(f"“{index.articles[a].title}”" for a in ids)
+    return Extract(
+        (),
+        0.0,
+        "several articles: which one?",
+        message=f"Several articles are loaded: which one do you mean? Choose it above, or name it: {titles}.",
+    )
+
+
+def read_article(question: str, history: list[dict], index, reader, article_id: str) -> Extract:
+    """The reader on one article: its sentence and short answer, or a refusal."""
     analysis = reader.analysis(index.articles[article_id])
     prep = prepare(question, history, analysis, reader.model)
     if prep is None:
@@ -109,4 +153,6 @@ class ExtractiveAnswerer:
         response, citations = compose(evidence, index)
         if evidence.short_answer and citations:
             response = f"{evidence.short_answer} [{citations[0].marker}]\n\n{response}"
+        if evidence.named and citations:
+            response += f"\n\n(From “{citations[0].article_title}”.)"
         return Draft(response, citations, backend=self.name)

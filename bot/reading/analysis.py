@@ -1,5 +1,5 @@
 """What is computed once per article at index time: the spaCy parse, sentence and token
-vectors, and BM25 statistics over content lemmas.
+vectors, and BM25 over the sentences' content lemmas (the retrieval's BM25 class).
 
 Cached on disk beside the index (JSON + npz, keyed by the article's content hash and the
 parser's and embedding model's identity), so a restart reads it back instead of parsing
@@ -12,20 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..store.bm25 import BM25
 from ..text.nlp import MODEL_SHA256, Sentence, parse_article
 from . import tokens as tok
 
 log = logging.getLogger(__name__)
 
-K1, B = 1.2, 0.75  # BM25's usual constants
-FORMAT = "1"  # bump when the analysis of the same text would come out different
+FORMAT = "2"  # 2: content lemmas leave out the project's one stop list (bot.text.words). Bump when the analysis of the same text would come out different
 
 
 @dataclass
@@ -35,30 +33,15 @@ class ArticleAnalysis:
     sentences: list[Sentence]
     vectors: np.ndarray  # n x d, normalised
     tokens: list[np.ndarray]  # per sentence, normalised token vectors
-    df: Counter = field(default_factory=Counter)
-    avg_len: float = 1.0
+    lexical: BM25  # over the sentences' lemmas, in sentence order
     words: set[str] = field(default_factory=set)  # lower-cased words and lemmas of the article
 
     def bm25(self, terms: list[str]) -> np.ndarray:
         """BM25 of each sentence for the query lemmas."""
-        n = len(self.sentences)
-        scores = np.zeros(n)
-        for t in set(terms):
-            df = self.df.get(t, 0)
-            if not df:
-                continue
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for i, s in enumerate(self.sentences):
-                tf = s.lemmas.count(t)
-                if tf:
-                    norm = K1 * (1 - B + B * len(s.lemmas) / self.avg_len)
-                    scores[i] += idf * tf * (K1 + 1) / (tf + norm)
-        return scores
+        return self.lexical.scores(terms)
 
     def idf(self, term: str) -> float:
-        n = len(self.sentences)
-        df = self.df.get(term, 0)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return self.lexical.idf(term)
 
     def sentence_at(self, start: int, end: int) -> Sentence | None:
         """The sentence with the largest overlap with [start, end)."""
@@ -71,13 +54,13 @@ class ArticleAnalysis:
 
 
 def _finish(article_id: str, text: str, sentences: list[Sentence], vectors, tokens) -> ArticleAnalysis:
-    df = Counter(t for s in sentences for t in set(s.lemmas))
-    avg = float(np.mean([len(s.lemmas) for s in sentences])) if sentences else 1.0
+    # No idf floor: a lemma in every sentence of the article adds (almost) nothing.
+    lexical = BM25([(str(i), s.lemmas) for i, s in enumerate(sentences)], idf_floor=0.0)
     words = {w.lower().strip(".,;:'\"’“”()") for w in text.split()}
     for s in sentences:
         words.update(s.lemmas)
         words.update(e.text.lower() for e in s.entities)
-    return ArticleAnalysis(article_id, text, sentences, vectors, tokens, df, max(avg, 1.0), words)
+    return ArticleAnalysis(article_id, text, sentences, vectors, tokens, lexical, words)
 
 
 def cache_key(article, model_id: str) -> str:
@@ -101,17 +84,35 @@ def _read(js: Path, npz: Path, article) -> ArticleAnalysis | None:
 
 
 def _write(js: Path, npz: Path, sentences: list[Sentence], vectors, tokens) -> None:
+    """Cache an analysis: each file is written under a temporary name of this writer's own
+    (two processes or threads analysing one article at once never share one) and renamed
+    into place, so a reader sees the whole file or none."""
+    import contextlib
+    import os
+    import tempfile
+
+    def replace_atomically(target: Path, write) -> None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+            os.chmod(tmp, 0o644)  # as a plain write would leave it, not mkstemp's owner-only
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    flat = np.concatenate(tokens) if tokens else np.zeros((0, vectors.shape[1] if len(vectors) else 384))
     try:
         js.parent.mkdir(parents=True, exist_ok=True)
-        tmp = js.with_suffix(".json.partial")
-        tmp.write_text(json.dumps([s.to_json() for s in sentences]), encoding="utf-8")
-        tmp.replace(js)
-        tmp_npz = npz.with_name(npz.stem + ".partial.npz")
-        flat = np.concatenate(tokens) if tokens else np.zeros((0, vectors.shape[1] if len(vectors) else 384))
-        np.savez_compressed(
-            tmp_npz, vectors=vectors, lens=np.array([len(t) for t in tokens]), tokens=flat.astype(np.float16)
+        replace_atomically(js, lambda f: f.write(json.dumps([s.to_json() for s in sentences]).encode("utf-8")))
+        replace_atomically(
+            npz,
+            lambda f: np.savez_compressed(
+                f, vectors=vectors, lens=np.array([len(t) for t in tokens]), tokens=flat.astype(np.float16)
+            ),
         )
-        tmp_npz.replace(npz)
     except OSError as e:  # a read-only index folder: the analysis stays in memory
         log.warning("could not cache the analysis of an article in %s (%s)", js.parent, e.strerror or e)
 

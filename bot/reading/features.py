@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..text.nlp import Entity, Sentence
+from ..text.words import STOPWORDS
 from .analysis import ArticleAnalysis as ArticleIndex
 from .candidates import Retrieval
 from .question import HOW_ADJ_TYPES, WH, QuestionInfo
@@ -77,7 +78,6 @@ NAMES = (
         "length",
         "position",
         "followup",
-        "rewritten",
         "entity_overlap",
         "absent_article",
         "absent_article_n",
@@ -87,7 +87,7 @@ NAMES = (
         "names_nb",
     ]
     + [f"g_{g}" for g in GROUPS]
-    + ["typed_x_present", "typed_x_slot", "quote_x_quote", "quote_x_speaker"]
+    + ["typed_x_slot", "quote_x_quote", "quote_x_speaker"]
 )
 
 
@@ -145,10 +145,8 @@ def name_in(name: str, text: str) -> bool:
 
 def content_pieces(pieces: list[str]) -> np.ndarray:
     """Mask of the question's word pieces that carry content (not stop/wh/asking words)."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
     return np.array(
-        [p.lstrip("#").isalnum() and p not in STOP_WORDS and p not in WH and p not in HOW_ADJ_TYPES for p in pieces],
+        [p.lstrip("#").isalnum() and p not in STOPWORDS and p not in WH and p not in HOW_ADJ_TYPES for p in pieces],
         dtype=bool,
     )
 
@@ -229,13 +227,12 @@ def featurize(
             1.0 if speaker else 0.0,
             1.0 if s.quote else 0.0,
             1.0
-            if (group == "reason" and lem & _REASON_CUES or any(w in low.split() for w in ("because", "due")))
+            if group == "reason" and (lem & _REASON_CUES or any(w in low.split() for w in ("because", "due")))
             else 0.0,
             1.0 if s.headline else 0.0,
             math.log1p(len(s.lemmas)),
             c.sentence / max(n - 1, 1),
             1.0 if q.followup else 0.0,
-            1.0 if q.rewritten else 0.0,
             float(ent_overlap),
             absent_w,
             float(len(absent)),
@@ -245,6 +242,30 @@ def featurize(
             names_nb,
         ]
         row += [1.0 if group == g else 0.0 for g in GROUPS]
-        row += [typed * present, typed * near, (group == "quote") * float(s.quote), (group == "quote") * float(speaker)]
+        row += [typed * near, (group == "quote") * float(s.quote), (group == "quote") * float(speaker)]
         rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(NAMES))
+
+
+SPAN_NAMES = ["span_typed", "span_own"]
+
+
+def span_columns(q: QuestionInfo, sentences: list[Sentence], reads, windows, n: int) -> np.ndarray:
+    """Two columns per candidate from the joint reader's best short span in its passage:
+    it points at an entity of the expected type that the question does not name
+    (`span_typed`), and it says only what the question says (`span_own`). Candidates not
+    read get zeros."""
+    out = np.zeros((n, len(SPAN_NAMES)))
+    for k, (r, w) in enumerate(zip(reads[:n], windows[:n])):
+        spans = [(a, b) for a, b, _ in r.spans if len(w.text[a:b].split()) <= 8]
+        if not spans:
+            continue
+        a, b = spans[0]
+        sent = sentences[w.sentence_at(a)]
+        lo = w.starts[w.sentences.index(sent.index)]
+        start, end = sent.start + a - lo, sent.start + b - lo
+        if q.typed:
+            out[k, 0] = float(any(e.start < end and start < e.end for e in _answer_entities(q, sent)))
+        words = [x for x in re.findall(r"[\w'’.£$%-]+", w.text[a:b].lower()) if x not in ("the", "a", "an")]
+        out[k, 1] = float(bool(words) and all(x in q.words for x in words))
+    return out

@@ -1,5 +1,6 @@
 """The learned parts. Two are stored as JSON coefficients (no pickle), beside the joint
-reader's changes to the bundled model (`joint.npz`, bot.reading.joint):
+reader's changes to the bundled model (`joint.npz`, bot.reading.joint), with a manifest of
+what they were made from (checked at load: a stale `weights.json` fails loudly):
 
 - the ranker: P(candidate sentence is a gold sentence), a logistic regression over the
   candidate's features and the joint reader's columns (`RANKED`);
@@ -10,19 +11,20 @@ reader's changes to the bundled model (`joint.npz`, bot.reading.joint):
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import ModelError
-from . import joint
-from .features import NAMES
+from . import joint, passages
+from .features import NAMES, SPAN_NAMES
 from .trees import Trees
 
-RANKED = list(NAMES) + joint.NAMES  # the ranker's columns: the features, then the joint reader's
+VERSION = 5  # of the reader's input (features, passages, heads): bump on any change, then retrain
+RANKED = list(NAMES) + passages.NAMES + SPAN_NAMES  # the ranker's columns: the features, then the joint reader's
 ANSWER_NAMES = ["p_top", "p_margin", "p_second", "p_share", "n_likely"] + [f"top_{n}" for n in RANKED]
 WEIGHTS = Path(__file__).resolve().parent / "weights.json"
 
@@ -90,7 +92,7 @@ def answer_features(F: np.ndarray, p: np.ndarray) -> np.ndarray:
 @dataclass
 class Models:
     ranker: Linear
-    answerability: Trees | Linear  # trees as shipped; `train-answerer --refusal linear` for comparison
+    answerability: Trees
     threshold: float  # refuse when P(top is right) < threshold
     joint_reader: joint.JointModel  # its scores are the ranker's last columns
 
@@ -109,17 +111,22 @@ class Models:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
             ranker = Linear.from_json(d["ranker"])
             a = d["answerability"]
-            answerability = Trees.from_json(a) if a.get("kind") == "trees" else Linear.from_json(a)
+            answerability = Trees.from_json(a)
             threshold = float(d["threshold"])
+            made = d["manifest"]
+            version, joint_sha = made["reader_version"], made["joint_sha256"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ModelError(
                 f"Cannot read the answerer's weights {path} ({e!r}) - reinstall, or `make train-answerer`"
             ) from None
-        if ranker.names != RANKED or answerability.names != ANSWER_NAMES:
+        if ranker.names != RANKED or answerability.names != ANSWER_NAMES or version != VERSION:
             raise ModelError(f"{path} was trained with other features - retrain it: `make train-answerer`")
+        try:
+            stored = hashlib.sha256(Path(joint_path).read_bytes()).hexdigest()
+        except OSError as e:
+            raise ModelError(f"Cannot read the joint reader's weights {joint_path} ({e}) - reinstall") from None
+        if stored != joint_sha:
+            raise ModelError(
+                f"{joint_path} is not the joint reader {path} was trained with - retrain both: `make train-answerer`"
+            )
         return Models(ranker, answerability, threshold, joint.load(joint_path))
-
-
-def logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))

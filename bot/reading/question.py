@@ -14,7 +14,7 @@ from ..text import nlp as nlpmod
 
 # Answer-type classes and the spaCy entity labels that can fill them.
 TYPE_LABELS: dict[str, frozenset[str]] = {
-    "PERSON": frozenset({"PERSON", "ORG", "NORP"}),
+    "PERSON": frozenset({"PERSON", "ORG"}),  # a "who" is a person or an organisation, never a nationality
     "ORG": frozenset({"ORG", "NORP", "PERSON"}),
     "NORP": frozenset({"NORP", "GPE"}),
     "DATE": frozenset({"DATE", "TIME"}),
@@ -150,6 +150,10 @@ class QuestionInfo:
         return bool(self.labels)
 
 
+# "How much ... cost/pay/spend?" asks for money whatever noun follows "much".
+MONEY_VERBS = frozenset(["cost", "pay", "spend", "charge", "earn", "worth", "price", "fine"])
+
+
 def _wh_word(doc) -> tuple[str, int]:
     for tok in doc:
         if tok.lower_ in WH:
@@ -170,11 +174,26 @@ def _noun_after(doc, i: int):
     return None
 
 
+def _asks_who_someone_is(doc, i: int) -> bool:
+    """ "Who is/was <a name>?": the name is given, the question asks what they are.
+
+    >>> from bot.text import nlp
+    >>> [_asks_who_someone_is(d, 0) for d in nlp.load().pipe(["Who is Mark Montgomery?", "Who is the chief executive?"])]
+    [True, False]
+    """
+    rest = [t for t in doc[i + 1 :] if not t.is_punct]
+    if len(rest) < 2 or rest[0].lemma_ != "be":
+        return False
+    return all(t.pos_ == "PROPN" or t.ent_type_ in ("PERSON", "ORG") for t in rest[1:])
+
+
 def answer_type(doc) -> tuple[str, str, str | None]:
     """(wh-word, type class, asked head noun lemma)."""
     wh, i = _wh_word(doc)
     lemmas = {t.lemma_.lower() for t in doc}
     if wh in ("who", "whom", "whose"):
+        if _asks_who_someone_is(doc, i):
+            return wh, "OTHER", None  # "Who is Mark Montgomery?" wants a description, not another name
         return wh, "PERSON", None
     if wh == "when":
         return wh, "DATE", None
@@ -187,8 +206,10 @@ def answer_type(doc) -> tuple[str, str, str | None]:
         if nxt is not None and nxt.lower_ in HOW_ADJ_TYPES:
             kind = HOW_ADJ_TYPES[nxt.lower_]
             head = _noun_after(doc, nxt.i) if kind in ("COUNT", "AMOUNT") else None
-            if kind == "AMOUNT" and head is not None and HEAD_NOUN_TYPES.get(head.lemma_.lower()) == "MONEY":
-                kind = "MONEY"
+            if kind == "AMOUNT" and (
+                (head is not None and HEAD_NOUN_TYPES.get(head.lemma_.lower()) == "MONEY") or lemmas & MONEY_VERBS
+            ):
+                kind = "MONEY"  # "how much does it cost" asks for money, not a quantity
             return wh, kind, head.lemma_.lower() if head is not None else None
         if lemmas & QUOTE_VERBS:
             return wh, "QUOTE", None

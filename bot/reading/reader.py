@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from ..text.nlp import Sentence
-from . import joint
+from . import joint, passages
 from . import tokens as tok
-from .analysis import ArticleAnalysis, analyse_article
+from .analysis import ArticleAnalysis, analyse_article, cache_key
 from .candidates import Retrieval, retrieve
-from .features import featurize
+from .features import featurize, span_columns
 from .model import Models, answer_features
 from .question import QuestionInfo, analyse
 from .short_answer import short_answer
@@ -62,24 +62,32 @@ def prepare(text: str, history: list[dict], analysis: ArticleAnalysis, model) ->
     return Prepared(info, ret, X, timings)
 
 
-def read_jointly(prep: Prepared, analysis: ArticleAnalysis, model: joint.JointModel) -> np.ndarray:
-    """The candidates' features with the joint reader's columns, its scores over the top few."""
+def read_jointly(prep: Prepared, analysis: ArticleAnalysis, model: joint.JointModel):
+    """The joint reader over the top few candidates' passages: the features with its
+    columns, the passages and its reading of each."""
     t0 = time.perf_counter()
-    texts = [analysis.sentences[c.sentence].text for c in prep.retrieval.candidates[: joint.TOP]]
-    z = model.score(prep.info.query, texts)
+    windows = [passages.window(analysis.sentences, c.sentence) for c in prep.retrieval.candidates[: joint.TOP]]
+    reads = model.read(prep.info.query, [w.text for w in windows])
     prep.timings["joint"] = (time.perf_counter() - t0) * 1e3
-    return np.hstack([prep.X, joint.columns(z, len(prep.X))])
+    n = len(prep.X)
+    spans = span_columns(prep.info, analysis.sentences, reads, windows, n)
+    return np.hstack([prep.X, passages.columns(reads, windows, n), spans]), windows, reads
 
 
 def decide(prep: Prepared, analysis: ArticleAnalysis, models: Models) -> Reading:
-    """The joint reader's scores, the ranker's choice, whether to answer, and the short answer."""
-    X = read_jointly(prep, analysis, models.joint_reader)
+    """The joint reader's reading, the ranker's choice of passage, whether to answer, the
+    sentence to quote (the one holding the passage's answer span) and the short answer."""
+    X, windows, reads = read_jointly(prep, analysis, models.joint_reader)
     p = models.ranker.proba(X)
     top = int(np.argmax(p))
     p_answerable = float(models.answerability.proba(answer_features(X, p)[None, :])[0])
     refused = p_answerable < models.threshold
-    best = analysis.sentences[prep.retrieval.candidates[top].sentence]
-    short = None if refused else short_answer(prep.info, best)
+    if top < len(reads):
+        best = analysis.sentences[windows[top].center]
+        short = None if refused else short_answer(prep.info, best, windows[top], reads[top])
+    else:
+        best = analysis.sentences[prep.retrieval.candidates[top].sentence]
+        short = None if refused else short_answer(prep.info, best, None, None)
     return Reading(best, short, refused, p_answerable, prep.timings)
 
 
@@ -141,3 +149,16 @@ class Reader:
         self.models  # noqa: B018 - load the weights too
         for article in list(articles)[: self.KEEP]:
             self.analysis(article)
+
+    def prune(self, articles) -> int:
+        """Remove the cached analyses of texts no longer among `articles` (an article
+        removed or changed); returns how many files went."""
+        if self.cache_dir is None or not self.cache_dir.is_dir():
+            return 0
+        keep = {cache_key(a, self.embedder.model_id) for a in articles}
+        gone = 0
+        for path in self.cache_dir.iterdir():
+            if path.suffix in (".json", ".npz") and path.stem not in keep:
+                path.unlink(missing_ok=True)
+                gone += 1
+        return gone

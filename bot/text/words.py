@@ -1,7 +1,8 @@
 """Words as the passage index compares them: tokens, stop words, Snowball stems and acronyms.
 
-Retrieval (BM25), the answerers and the evaluation all count terms the same way through
-these functions.
+Retrieval (BM25), the reader (its content lemmas and content word pieces), the answerers
+and the evaluation all count terms the same way through these functions; `STOPWORDS` is
+the project's one stop list.
 
 >>> terms("The missiles' range, striking 995 miles")
 ['missil', 'rang', 'strike', '995', 'mile']

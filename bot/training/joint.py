@@ -1,22 +1,28 @@
 """Fine-tune the joint reader (bot.reading.joint) on the training questions.
 
-Each written question gives its top `joint.TOP` candidate sentences (the same retrieval
-that answers it), labelled gold or not. The loss adds, per question, a listwise term (the
-softmax over its candidates puts its mass on the gold ones; answerable questions only)
-and a pointwise one (each pair's logit against its label, unanswerable questions
-included), so the score ranks and also means something across questions. The embeddings
-stay frozen (they are the bundled model's, see joint.py); AdamW, fixed seed.
+Each question brings a few passages (`Pairs`): the one around its gold sentence, the one
+around a near miss's bent sentence, and the best-retrieved others, up to TRAIN_WINDOWS.
+Each passage has two targets: whether its centre sentence is gold (the relevance score),
+and where the answer lies in it, or [CLS] for "no answer here" (the span head, SQuAD 2.0's
+shape). Unanswerable questions, near misses and swapped-detail twins put every passage on
+[CLS]. An answer whose words cannot be found in the passage is not taught a span (its
+passage still teaches relevance).
 
-`out_of_fold` scores every question with a model that never saw its article, so the
-ranker and the refusal are trained on the scores they will meet on a new article.
-`train_and_score` does both, about an hour on 2 cores, and keeps the result in a cache
-keyed by its exact inputs and settings, so a retrain of the other parts reuses it.
+The loss adds, per batch, the relevance terms (a pointwise BCE on every passage and a
+listwise softmax over an answerable question's passages onto its gold ones) and the span
+terms (cross-entropy of the start and of the end). Embeddings stay frozen (they are the
+bundled model's, see bot/reading/joint.py); AdamW, bfloat16 autocast, fixed seed.
+
+`train_and_score` fits on one set of questions and reads another's passages with the
+result (the questions of articles it never saw), kept in a cache keyed by its exact
+inputs and settings, so a retrain of the other parts reuses it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,25 +30,129 @@ from typing import Any
 
 import numpy as np
 
-from ..reading import joint
+from ..reading import joint, passages
+from ..text.words import STOPWORDS
 
 SEED = 0
 EPOCHS = 2
-LR = 3e-5
-ACCUMULATE = 4  # questions per optimiser step
-JOINT_FOLDS = 3  # models trained for the out-of-fold scores
-VERSION = 2  # of the reader's code (its input, score and loss): a change here retrains
+LR = 5e-5
+HEAD_LR = 5e-4
+BATCH = 8  # questions per optimiser step
+TRAIN_WINDOWS = 4  # passages per question in training
+VERSION = 3  # of the reader's code (its input, heads and loss): a change here retrains
+NULL = (0, 0)  # span target: no answer in this passage ([CLS])
+SKIP = (-1, -1)  # span target: the answer is here but its words were not found
 
 
 @dataclass
 class Pairs:
-    """One question's joint-reader inputs: its query and top candidates' texts, gold flags."""
+    """One question's joint-reader inputs: its query, passages and their targets."""
 
     article_id: str
     query: str
     texts: list[str]
-    gold: np.ndarray
+    gold: np.ndarray  # the passage's centre sentence is gold
+    spans: list[tuple[int, int]]  # per passage: the answer's characters, NULL or SKIP
     answerable: bool
+
+
+_WORD = re.compile(r"\w+(?:[.,']\w+)*")
+
+
+def _norm(w: str) -> str:
+    return w.lower().strip(".,'")
+
+
+def answer_span(text: str, region: tuple[int, int], references: list[str]) -> tuple[int, int]:
+    """Where a reference answer lies in `text[region]`: its first case-blind occurrence,
+    else the run of words with the best F1 of content words against a reference (at
+    least 0.5), else SKIP.
+
+    >>> answer_span("It cost $14.5m (about £7.7m) in 2004.", (0, 37), ["$14.5M"])
+    (8, 14)
+    >>> answer_span("They met in the city of Budapest last year.", (0, 43), ["in Budapest"])
+    (24, 32)
+    """
+    a, b = region
+    low = text.lower()
+    for ref in references:
+        r = ref.strip().lower()
+        i = low.find(r, a, b) if r else -1
+        if i >= 0:
+            return (i, i + len(r))
+    words = [(m.start(), m.end(), _norm(m.group())) for m in _WORD.finditer(text, a, b)]
+    best, where = 0.0, SKIP
+    for ref in references:
+        rw = [w for w in (_norm(w) for w in _WORD.findall(ref)) if w not in STOPWORDS]
+        for i in range(len(words)):
+            if words[i][2] in STOPWORDS:
+                continue  # a span starts and ends on a content word
+            counts: dict[str, int] = {}
+            for w in rw:
+                counts[w] = counts.get(w, 0) + 1
+            common = content = 0
+            for j in range(i, min(len(words), i + len(rw) + 10)):
+                w = words[j][2]
+                if w in STOPWORDS:
+                    continue
+                content += 1
+                if counts.get(w, 0) > 0:
+                    counts[w] -= 1
+                    common += 1
+                if common == 0:
+                    continue
+                prec, rec = common / content, common / len(rw)
+                f1 = 2 * prec * rec / (prec + rec)
+                if f1 > best:
+                    best, where = f1, (words[i][0], words[j][1])
+    return where if best >= 0.5 else SKIP
+
+
+def _targets(batch, spans: list[tuple[int, int]]):
+    """Token targets for each pair's answer characters: [CLS] (0) for NULL, -100 (no loss)
+    for SKIP or an answer the truncation cut."""
+    import torch
+
+    offsets = batch["offset_mapping"]
+    types = batch["token_type_ids"]
+    starts, ends = [], []
+    for r, (a, b) in enumerate(spans):
+        if (a, b) == NULL:
+            starts.append(0)
+            ends.append(0)
+            continue
+        if (a, b) == SKIP:
+            starts.append(-100)
+            ends.append(-100)
+            continue
+        ok = (types[r] == 1) & (offsets[r, :, 1] > offsets[r, :, 0])
+        idx = torch.nonzero(ok).flatten().tolist()
+        s = [t for t in idx if int(offsets[r, t, 1]) > a]
+        e = [t for t in idx if int(offsets[r, t, 0]) < b]
+        if not s or not e or e[-1] < s[0] or int(offsets[r, s[0], 0]) >= b:
+            starts.append(-100)
+            ends.append(-100)
+        else:
+            starts.append(s[0])
+            ends.append(e[-1])
+    return torch.tensor(starts), torch.tensor(ends)
+
+
+def _batches(order: np.ndarray, longest: np.ndarray, pool: int = 32) -> list[np.ndarray]:
+    """Batches of BATCH questions: shuffled, then sorted by their longest passage within
+    pools of `pool` batches, so a batch pads to a length near its own (about a third less
+    padding on the training set), while each batch still mixes questions at random.
+
+    >>> [b.tolist() for b in _batches(np.arange(16), np.arange(16)[::-1], pool=2)]
+    [[15, 14, 13, 12, 11, 10, 9, 8], [7, 6, 5, 4, 3, 2, 1, 0]]
+    """
+    out = []
+    size = BATCH * pool
+    for at in range(0, len(order), size):
+        chunk = order[at : at + size]
+        chunk = chunk[np.argsort(longest[chunk], kind="stable")]
+        out += [chunk[i : i + BATCH] for i in range(0, len(chunk), BATCH)]
+    return out
 
 
 def fit(pairs: list[Pairs], model_dir=None, epochs: int = EPOCHS, seed: int = SEED, log=print) -> joint.JointModel:
@@ -55,61 +165,70 @@ def fit(pairs: list[Pairs], model_dir=None, epochs: int = EPOCHS, seed: int = SE
     bert, tokenizer = joint.base_model(model_dir or bundled_model_dir())
     for name, p in bert.named_parameters():
         p.requires_grad = not name.startswith(joint.FROZEN)
+    span = joint.new_span_head(bert, seed)
     scale = torch.nn.Parameter(torch.tensor(10.0))
     bias = torch.nn.Parameter(torch.tensor(-5.0))
     params = [p for p in bert.parameters() if p.requires_grad]
-    groups: list[dict[str, Any]] = [{"params": params}, {"params": [scale, bias], "lr": 1e-2}]
+    groups: list[dict[str, Any]] = [
+        {"params": params},
+        {"params": list(span.parameters()), "lr": HEAD_LR},
+        {"params": [scale, bias], "lr": 1e-2},
+    ]
     opt = torch.optim.AdamW(groups, lr=LR, weight_decay=0.01)
-    model = joint.JointModel(bert, tokenizer, 10.0, -5.0)
+    model = joint.JointModel(bert, tokenizer, 10.0, -5.0, span)
     usable = [p for p in pairs if p.texts]
-    steps = epochs * len(usable) // ACCUMULATE
+    per_epoch = (len(usable) + BATCH - 1) // BATCH
+    steps = epochs * per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / (0.1 * steps + 1)) * max(0.0, 1 - s / (steps + 1))
     )
     bert.train()
+    span.train()
     t0 = time.perf_counter()
+    longest = np.array([max(len(t) for t in p.texts) + len(p.query) for p in usable])
     for epoch in range(epochs):
-        order = rng.permutation(len(usable))
-        total = 0.0
-        for n, i in enumerate(order):
-            p = usable[i]
-            batch = model.encode(p.query, p.texts)
-            hidden = bert(**batch).last_hidden_state
-            z = scale * joint.pooled_cosine(hidden, batch["token_type_ids"], batch["attention_mask"]) + bias
-            y = torch.tensor(p.gold, dtype=torch.float32)
+        batches = _batches(rng.permutation(len(usable)), longest)
+        rng.shuffle(batches)
+        total, n = 0.0, 0
+        for step, rows in enumerate(batches):
+            group = [usable[i] for i in rows]
+            questions = [p.query for p in group for _ in p.texts]
+            texts = [t for p in group for t in p.texts]
+            batch = model.encode(questions, texts, offsets=True)
+            s_tgt, e_tgt = _targets(batch, [s for p in group for s in p.spans])
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                cos, start, end = model.forward(batch)
+            z = scale * cos + bias
+            y = torch.tensor(np.concatenate([p.gold for p in group]), dtype=torch.float32)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
-            if p.answerable and p.gold.any():
-                loss = loss - torch.logsumexp(z[y > 0], 0) + torch.logsumexp(z, 0)
-            (loss / ACCUMULATE).backward()
+            at = 0
+            for p in group:
+                k = len(p.texts)
+                if p.answerable and p.gold.any():
+                    zq, yq = z[at : at + k], y[at : at + k]
+                    loss = loss + (torch.logsumexp(zq, 0) - torch.logsumexp(zq[yq > 0], 0)) / len(group)
+                at += k
+            if (s_tgt >= 0).any():
+                ce = torch.nn.functional.cross_entropy
+                loss = loss + 0.5 * (ce(start, s_tgt, ignore_index=-100) + ce(end, e_tgt, ignore_index=-100))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
             total += float(loss.detach())
-            if (n + 1) % ACCUMULATE == 0 or n == len(order) - 1:
-                opt.step()
-                sched.step()
-                opt.zero_grad()
-        log(f"  joint reader epoch {epoch + 1}: loss {total / len(order):.3f}, {time.perf_counter() - t0:.0f} s")
+            n += 1
+            if step % 100 == 0:
+                log(f"    step {step}/{per_epoch}: loss {total / n:.3f}, {time.perf_counter() - t0:.0f} s")
+        log(f"  joint reader epoch {epoch + 1}: loss {total / max(n, 1):.3f}, {time.perf_counter() - t0:.0f} s")
     bert.eval()
+    span.eval()
     model.scale, model.bias = float(scale.detach()), float(bias.detach())
+    model.bf16 = joint.fast_bf16()
     return model
 
 
-def out_of_fold(pairs: list[Pairs], trained: list[bool], k: int = JOINT_FOLDS, log=print) -> list[np.ndarray]:
-    """Every question's candidate scores from a joint reader trained without its article
-    (on the questions marked `trained` of the other folds)."""
-    from sklearn.model_selection import GroupKFold
-
-    groups = np.array([p.article_id for p in pairs])
-    scores: list = [None] * len(pairs)
-    splits = GroupKFold(n_splits=k, shuffle=True, random_state=SEED).split(np.zeros(len(pairs)), groups=groups)
-    for f, (tr, te) in enumerate(splits):
-        rows = [pairs[i] for i in tr if trained[i]]
-        log(f"joint reader fold {f + 1}/{k}: training on {len(rows)} questions")
-        model = fit(rows, log=log)
-        for i in te:
-            scores[i] = model.score(pairs[i].query, pairs[i].texts)
-    return scores
-
-
-def _key(pairs: list[Pairs], trained: list[bool]) -> str:
+def _key(train: list[Pairs], read: list[tuple[str, list[str]]]) -> str:
     from ..store.embeddings import BUNDLED_SHA256
 
     h = hashlib.sha256()
@@ -119,33 +238,53 @@ def _key(pairs: list[Pairs], trained: list[bool]) -> str:
         SEED,
         EPOCHS,
         LR,
-        ACCUMULATE,
-        JOINT_FOLDS,
+        HEAD_LR,
+        BATCH,
+        TRAIN_WINDOWS,
         joint.TOP,
         joint.MAX_LEN,
+        passages.SPAN_MAX,
+        passages.SPANS_KEPT,
         joint.LEVELS,
     ]
     h.update(json.dumps(settings).encode())
-    for p, t in zip(pairs, trained, strict=True):
-        h.update(json.dumps([p.article_id, p.query, p.texts, p.gold.tolist(), p.answerable, t]).encode())
+    for p in train:
+        h.update(json.dumps([p.article_id, p.query, p.texts, p.gold.tolist(), p.spans, p.answerable]).encode())
+    h.update(json.dumps(read).encode())
     return h.hexdigest()[:16]
 
 
+def _to_json(reads: list[passages.Read]) -> list:
+    return [[r.z, r.gap, [list(s) for s in r.spans]] for r in reads]
+
+
+def _from_json(rows: list) -> list[passages.Read]:
+    return [
+        passages.Read(float(z), float(g), [(int(a), int(b), float(s)) for a, b, s in spans]) for z, g, spans in rows
+    ]
+
+
 def train_and_score(
-    pairs: list[Pairs], trained: list[bool], cache_dir: Path, log=print
-) -> tuple[list[np.ndarray], Path]:
-    """Out-of-fold scores for every question, and the stored weights of the reader fitted on
-    all `trained` ones; from the cache when these exact inputs were trained on before."""
-    where = Path(cache_dir) / f"joint-{_key(pairs, trained)}"
+    train: list[Pairs], read: list[tuple[str, list[str]]], cache_dir: Path, log=print
+) -> tuple[list[list[passages.Read]], Path]:
+    """The reader fitted on `train`, and its reading of each (query, passages) in `read`;
+    from the cache when these exact inputs were trained on before."""
+    where = Path(cache_dir) / f"joint-{_key(train, read)}"
     weights = where / joint.WEIGHTS.name
-    if not ((where / "scores.npz").is_file() and weights.is_file()):
-        scores = out_of_fold(pairs, trained, log=log)
-        log("joint reader: the final fit on every trained question")
-        model = fit([p for p, t in zip(pairs, trained, strict=True) if t], log=log)
+    scores = where / "reads.json"
+    if not (scores.is_file() and weights.is_file()):
+        log(f"joint reader: training on {len(train)} questions, {sum(len(p.texts) for p in train)} passages")
+        model = fit(train, log=log)
         where.mkdir(parents=True, exist_ok=True)
         joint.save(model, weights)
-        np.savez(where / "scores.npz", scores=np.concatenate(scores), lengths=[len(z) for z in scores])
+        model = joint.load(weights)  # read with the stored (int8) weights, as shipped
+        t0 = time.perf_counter()
+        out = []
+        for n, (query, texts) in enumerate(read):
+            out.append(_to_json(model.read(query, texts)))
+            if n % 500 == 0:
+                log(f"    read {n}/{len(read)}, {time.perf_counter() - t0:.0f} s")
+        scores.write_text(json.dumps(out))
     else:
         log(f"joint reader: reusing {where}")
-    with np.load(where / "scores.npz") as stored:
-        return np.split(stored["scores"], np.cumsum(stored["lengths"])[:-1]), weights
+    return [_from_json(rows) for rows in json.loads(scores.read_text())], weights

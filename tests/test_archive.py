@@ -1,0 +1,71 @@
+"""Answering over several articles with none pinned ("All articles"): the reader reads the
+best-retrieved articles, answers from the one that answers, names it, and asks which
+article a question about "the article" means."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import SEED_ARTICLES, SHARED_EVAL
+
+LSE = SHARED_EVAL / "articles" / "bbc-business-279.txt"  # Deutsche Boerse and the LSE
+# An article that repeats the question's words without answering it: the search ranks it
+# first, the reader must read on to the article that names the chief executive.
+DECOY = """London Stock Exchange chief executive job draws attention
+
+The London Stock Exchange chief executive role is the subject of much City talk this week.
+
+Observers of the London Stock Exchange say the chief executive of the exchange faces a busy year.
+
+Nobody at the London Stock Exchange would comment on the chief executive's diary.
+"""
+
+pytestmark = [
+    pytest.mark.shared,
+    pytest.mark.skipif(not LSE.is_file(), reason=f"{LSE} is missing - put ../shared beside the repository"),
+]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, embedder):
+    from bot.answering.pipeline import ArticleQA
+    from bot.core.settings import Settings
+
+    folder = tmp_path_factory.mktemp("archive")
+    shutil.copytree(SEED_ARTICLES, folder / "articles")
+    shutil.copy(LSE, folder / "articles" / LSE.name)
+    (folder / "articles" / "decoy.txt").write_text(DECOY, encoding="utf-8")
+    qa = ArticleQA(
+        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
+    )
+    qa.embedder = embedder
+    qa.reader.embedder = embedder
+    qa.index(progress=False)
+    return qa
+
+
+def test_an_answer_in_the_second_ranked_article_is_found_and_cited(archive):
+    answer = archive.ask("Who is the chief executive of the London Stock Exchange?")
+    index = archive.index()
+    first = index.chunks[answer.retrieved_context_ids[0]].article_id
+    assert first == "decoy"  # the search ranks the decoy's passage first
+    assert not answer.abstained
+    assert answer.citations[0].article_id == "bbc-business-279"
+    assert answer.short_answer == "Clara Furse"
+    assert answer.response.endswith(f"(From “{index.articles['bbc-business-279'].title}”.)")  # it names its article
+
+
+def test_a_pinned_article_is_read_alone(archive):
+    answer = archive.ask("Who is the chief executive of the London Stock Exchange?", article_id="decoy")
+    assert answer.abstained and answer.citations == ()
+
+
+def test_a_question_about_the_article_asks_which_one(archive):
+    answer = archive.ask("Who wrote the article?")
+    assert answer.abstained and answer.citations == ()
+    assert answer.response.startswith("Several articles are loaded: which one do you mean?")
+    assert "“" in answer.response  # it names the candidates
+    pinned = archive.ask("Who wrote the article?", article_id="bbc-business-279")
+    assert not pinned.response.startswith("Several articles")
