@@ -115,18 +115,48 @@ def feedback_lines(qa) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
 
+def examples(page) -> list[str]:
+    """The example questions the chat offers (shown while the chat is empty)."""
+    page.locator("#chat button.example").first.wait_for()
+    return [t.strip() for t in page.locator("#chat button.example .example-text").all_inner_texts() if t.strip()]
+
+
+def clear(page) -> None:
+    page.locator("#clear-button").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+
+
 def test_the_page_says_what_it_is_and_shows_the_article(page):
     assert page.get_by_role("heading", name="Chat with this article").is_visible()
     header = page.locator("#article-header").inner_text()
     assert "Trump And Putin Set To Meet For Second Time In Hungary" in header
     assert "Abhishek Tiwari" in header and "17 October 2025" in header
-    assert page.get_by_text(TOMAHAWK).count() >= 1  # offered as an example question
+
+
+def test_each_example_is_about_the_article_and_gets_an_answer(page, qa):
+    offered = examples(page)
+    assert offered, "no example question is offered"
+    text = next(iter(qa.index().articles.values())).text
+    for question in offered:
+        subject = question.rstrip("?").split(" ", 2)[-1]  # "Who is Mark Montgomery?" -> "Mark Montgomery"
+        assert subject in text, f"{question!r} is not about the article"
+        page.locator("#chat button.example", has_text=question).first.click()
+        page.wait_for_function(
+            "() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
+            " return b.length > 0 && !b[b.length - 1].innerText.trim().endsWith('…'); }"
+        )
+        assert "doesn't say" not in last_bot(page).inner_text(), question
+        clear(page)
 
 
 def test_an_answer_carries_its_own_sources(page):
     ask(page, TOMAHAWK)
     answer = last_bot(page)
     assert "995 miles" in answer.inner_text()
+    # one answer, shown once: the short answer in bold, then the quoted sentence (not a second "X [1]" line)
+    assert answer.locator("strong").first.inner_text() == "around 995 miles"
+    shown = answer.inner_text().split("Sources")[0]
+    assert shown.count("around 995 miles") == 2, shown  # the bold answer, and inside the quoted sentence
     assert answer.locator("a.cite", has_text="[1]").count() >= 1  # the marker is a link
     assert "¶10" in answer.locator(".msg-sources").inner_text()  # compact sources under the message
     assert answer.locator(".msg-sources").evaluate("d => d.open")  # unfolded on a wide screen
@@ -209,12 +239,19 @@ def test_markup_in_a_question_is_shown_as_text(page):
     assert page.dialogs == []
 
 
+def test_an_empty_ask_adds_nothing_and_says_why(page):
+    before = page.locator("#chat [data-testid='bot']").count()
+    page.locator("#question textarea").fill("   ")
+    page.locator("#ask-button").click()
+    page.get_by_text("Type a question about the article first.").wait_for()  # a passing note, no bubble
+    assert page.locator("#chat [data-testid='bot']").count() == before
+
+
 @pytest.mark.parametrize(
     "question, says",
     [
         ("x" * 100_000, "the limit is 2,000"),
         ("🙂🙂🙂", "no words"),
-        ("   ", "empty"),
     ],
 )
 def test_bad_input_gets_a_friendly_message_and_the_chat_goes_on(page, question, says):
@@ -253,10 +290,13 @@ def test_clear_starts_over(page):
     page.locator("#clear-button").click()
     page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
     assert "appear here" in page.locator("#sources").inner_text()
-    page.locator("#chat").get_by_text("Who initiated the phone call?").click()  # an example, asked at once
-    page.wait_for_function("() => document.querySelector('#sources .sources-q')?.innerText.includes('phone call')")
+    first = examples(page)[0]
+    page.locator("#chat button.example", has_text=first).first.click()  # an example, asked at once
+    page.wait_for_function(
+        "q => document.querySelector('#sources .sources-q')?.innerText.includes(q)", arg=first.rstrip("?")
+    )
     assert page.locator("#chat [data-testid='bot']").count() == 1
-    assert "Putin" in last_bot(page).inner_text() and last_bot(page).locator("a.cite").count() >= 1
+    assert last_bot(page).locator("a.cite").count() >= 1
     ask(page, "What is its range?")  # the old Tomahawk turns were forgotten: nothing to rewrite from
     searched = [line for line in last_bot(page).inner_text().splitlines() if line.startswith("Searched for:")]
     assert not any("Tomahawk" in line for line in searched)
@@ -281,9 +321,12 @@ def test_an_exported_conversation_loads_back_and_its_citations_still_work(page, 
 
 def test_evaluation_tab_shows_the_shipped_summary(page):
     page.get_by_role("tab", name="Evaluation").click()
-    page.wait_for_function("() => document.querySelector('#eval-summary')?.innerText.includes('hit@5')")
+    page.wait_for_function("() => document.querySelector('#eval-summary')?.innerText.includes('bbc-dev')")
     summary = page.locator("#eval-summary").inner_text()
-    assert "python -m bot" not in summary and "correct_refusal_rate" in summary
+    assert "python -m bot" not in summary
+    table = page.locator("#eval-summary table").first.inner_text()
+    assert "answerable answered right" in table and "bbc-dev" in table and "correct_refusal_rate" not in table
+    assert not page.locator("#eval-summary details").first.evaluate("d => d.open")  # the detail is folded
     page.screenshot(path=str(ARTIFACTS / "evaluation-tab.png"), full_page=True)
     page.get_by_role("tab", name="Chat").click()
 
@@ -302,6 +345,7 @@ def test_on_a_phone_the_question_box_is_in_view(browser, app_url):
         assert in_view(phone, "#question textarea"), "the question box is below the fold at 390×844"
         phone.screenshot(path=str(ARTIFACTS / "phone.png"))
         ask(phone, TOMAHAWK)
+        assert last_bot(phone).locator("strong").first.inner_text() == "around 995 miles"  # the short answer, once
         phone.evaluate("window.scrollTo(0, 0)")
         assert in_view(phone, "#question textarea"), "after an answer the question box is below the fold"
         sources = last_bot(phone).locator(".msg-sources")
@@ -317,3 +361,55 @@ def test_on_a_phone_the_question_box_is_in_view(browser, app_url):
         assert not last_bot(phone).locator(".msg-sources").evaluate("d => d.open")
     finally:
         phone.context.close()
+
+
+@pytest.fixture(scope="module")
+def archive_url(tmp_path_factory, embedder):
+    """A second app over two articles: the seed and a BBC article."""
+    import shutil
+
+    from bot.answering.pipeline import ArticleQA
+    from bot.app.ui import launch
+    from bot.core.settings import Settings
+    from tests.conftest import SEED_ARTICLES, needs_shared
+
+    bbc = needs_shared() / "articles" / "bbc-business-279.txt"
+    folder = tmp_path_factory.mktemp("two-articles")
+    shutil.copytree(SEED_ARTICLES, folder / "articles")
+    shutil.copy(bbc, folder / "articles" / bbc.name)
+    qa = ArticleQA(
+        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
+    )
+    qa.embedder = qa.reader.embedder = embedder
+    demo = launch(qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield demo.local_url
+    demo.close()
+
+
+@pytest.mark.shared
+def test_choosing_an_article_moves_the_header_examples_and_article_view(browser, archive_url):
+    page = open_page(browser, archive_url, DESKTOP)
+    try:
+        assert page.get_by_role("heading", name="Chat with 2 articles").is_visible()
+        header = page.locator("#article-header").inner_text()
+        assert "Trump And Putin" in header and "German bidder in talks with LSE" in header  # both: "All articles"
+        page.locator("#article-selector input").click()
+        page.get_by_role("option", name=re.compile("German bidder")).click()
+        page.wait_for_function("() => !document.querySelector('#article-header').innerText.includes('Trump And Putin')")
+        assert page.get_by_role("heading", name="Chat with this article").is_visible()
+        assert "German bidder in talks with LSE" in page.locator("#article-header").inner_text()
+        offered = examples(page)
+        assert offered and not any("Trump" in q or "Putin" in q or "Tomahawk" in q for q in offered), offered
+        page.get_by_role("tab", name="Read the article").click()
+        text = page.locator("#article-text").inner_text()
+        assert "Deutsche Boerse" in text and "Tomahawk" not in text
+        page.get_by_role("tab", name="Chat").click()
+        page.locator("#chat button.example").first.click()  # asked of the chosen article
+        page.wait_for_function(
+            "() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
+            " return b.length > 0 && !b[b.length - 1].innerText.trim().endsWith('…'); }"
+        )
+        assert "doesn't say" not in last_bot(page).inner_text()
+        page.screenshot(path=str(ARTIFACTS / "article-chosen.png"))
+    finally:
+        page.context.close()

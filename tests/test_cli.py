@@ -26,7 +26,8 @@ def index_dir(qa, session_dir):
     return session_dir / "chroma"
 
 
-def bot(*args, index_dir: Path | None = None, timeout: float = 180, **env) -> subprocess.CompletedProcess:
+def bot_environment(index_dir: Path | None = None, **env) -> dict[str, str]:
+    """The environment of a `python -m bot` subprocess: offline, over the seed article."""
     environ = {
         **os.environ,
         "BOT_ARTICLES_DIR": str(SEED_ARTICLES),
@@ -37,10 +38,14 @@ def bot(*args, index_dir: Path | None = None, timeout: float = 180, **env) -> su
     }
     if index_dir is not None:
         environ["BOT_INDEX_DIR"] = str(index_dir)
+    return environ
+
+
+def bot(*args, index_dir: Path | None = None, timeout: float = 180, **env) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=ROOT,
-        env=environ,
+        env=bot_environment(index_dir, **env),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -63,10 +68,13 @@ def test_ask_prints_the_answer_and_its_sources(index_dir):
     r = bot("ask", RANGE, index_dir=index_dir)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert "995 miles" in lines[0] and "[1]" in lines[0]
-    assert "Sources:" in lines
-    assert any(x.startswith("[1] ¶10 ") for x in lines)
-    assert any("The Tomahawk missile, with a range of around 995 miles" in x for x in lines[lines.index("Sources:") :])
+    answer = lines[: lines.index("Sources:")]
+    assert "995 miles" in answer[0]  # the short answer first, then the quoted sentence with its marker
+    assert any("[1]" in x for x in answer)
+    cited = lines[lines.index("Sources:") + 1 :]
+    # each citation on one line: [n] ¶<paragraph> <article title>: "<quote>"
+    assert any(x.startswith("[1] ¶10 Trump And Putin Set To Meet") for x in cited)
+    assert any('"The Tomahawk missile, with a range of around 995 miles' in x for x in cited)
     assert "Index:" not in r.stderr  # the session index was current: nothing rebuilt
 
 
@@ -202,6 +210,45 @@ def test_index_reports_ready_without_rebuilding(index_dir):
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(f"Index ready at {index_dir}: 1 article(s), 13 passages (")
     assert "Index:" not in r.stderr
+
+
+# --- the console script --------------------------------------------------------------
+
+
+def console_script() -> str:
+    """pyproject.toml's `bot = "module:function"` entry point."""
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["bot"]
+
+
+def run_entry_point(target: str, args: list[str]) -> int:
+    import importlib
+
+    module, _, function = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), function)(args)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+
+
+def test_the_console_script_names_the_real_entry_point(capsys):
+    assert run_entry_point(console_script(), ["ask", "--help"]) == 0
+    assert "usage: bot ask" in capsys.readouterr().out
+
+
+def test_the_installed_console_script_runs(capsys):
+    from importlib.metadata import entry_points
+
+    installed = [
+        e for e in entry_points(group="console_scripts", name="bot") if e.dist and e.dist.name == "article-qa-bot"
+    ]
+    if not installed:
+        pytest.skip("the package is not installed - run `.venv/bin/pip install -e . --no-deps`")
+    (entry,) = installed
+    assert entry.value == console_script(), "the installed script is stale - run `.venv/bin/pip install -e . --no-deps`"
+    assert run_entry_point(entry.value, ["ask", "--help"]) == 0
+    assert "usage: bot ask" in capsys.readouterr().out
 
 
 # --- usage errors (found before the model loads) -------------------------------------

@@ -252,6 +252,19 @@ def test_the_short_answer_leads_in_bold_when_there_is_one(short, leads):
     assert "It is 995 miles." in message
 
 
+def test_the_short_answer_is_shown_once_then_the_quoted_sentence():
+    """The extractive response leads with "short [1]"; the page shows the short answer once,
+    in bold, then the quoted sentence with its link (not a second "995 miles [1]" line)."""
+    answer = make_answer(response="995 miles [1]\n\nThe Tomahawk has a range of 995 miles. [1]")
+    answer["short_answer"] = "995 miles"
+    message = render.answer_markdown(answer)
+    first, second = message.split("\n\n")[:2]
+    assert first == "**995 miles**"
+    assert second.startswith("The Tomahawk has a range of 995 miles.")
+    shown = message.split("<details")[0]  # the sources below are folded on a phone
+    assert shown.count("995 miles") == 2  # the bold answer, and inside the quoted sentence
+
+
 def test_a_refusal_shows_no_reasons_and_may_hint_at_the_closest_passage():
     refusal = make_answer(
         "Capital of France?", "The article doesn't say. I found nothing (no passage names a city).", cited=False
@@ -340,7 +353,7 @@ def test_turns_from_export_rejects_other_files(text):
 
 def test_export_markdown_lists_each_answer_with_its_passages():
     turns = [
-        {"question": XSS, "answer": make_answer(XSS, query="rewritten"), "error": None},
+        {"question": XSS, "answer": make_answer(XSS, query="What is the range of the Tomahawk?"), "error": None},
         {"question": "", "answer": None, "error": "The question is empty"},
     ]
     md = exports.export_markdown(turns, ARTICLES, now=NOW)
@@ -348,7 +361,7 @@ def test_export_markdown_lists_each_answer_with_its_passages():
     assert "## 1. &lt;img src=x onerror=alert(1)&gt;" in md
     assert "- [1] ¶10: “The Tomahawk has a range of 995 miles.”" in md
     assert "  > Intro. The Tomahawk has a range of 995 miles. More." in md
-    assert "*Searched for: rewritten*" in md
+    assert "*Searched for: What is the range of the Tomahawk?*" in md
     assert "## 2. \n\n*Not answered: The question is empty*" in md
 
 

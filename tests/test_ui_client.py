@@ -50,7 +50,15 @@ def test_only_the_ask_endpoint_is_public(client):
     api = client.view_api(return_format="dict", print_info=False)
     assert list(api["named_endpoints"]) == ["/ask"]
     names = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
-    assert names == ["question", "history"]
+    assert names == ["question", "history", "article_id"]
+
+
+def test_ask_can_pin_an_article_by_id(client, qa):
+    (article_id,) = qa.index().articles
+    answer = client.predict(TOMAHAWK, None, article_id, api_name="/ask")
+    assert answer["citations"][0]["article_id"] == article_id
+    with pytest.raises(Exception, match="No article has the id 'nope'"):
+        client.predict(TOMAHAWK, None, "nope", api_name="/ask")
 
 
 def test_ask_returns_the_answer_with_its_citations(client):

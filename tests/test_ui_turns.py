@@ -11,13 +11,19 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import gradio as gr
 import pytest
+from conftest import read_jsonl
 
+from bot.answering.guards import check_history
 from bot.app import panels, render
-from bot.app.handlers import NO_EVAL, UNEXPECTED, answer_turn, evaluation_view
+from bot.app.evaluation_tab import NO_EVAL, evaluation_view
+from bot.app.handlers import EMPTY_QUESTION, UNEXPECTED, Handlers, answer_turn
 from bot.app.ui import create_app
 from bot.core.answer import Answer
+from bot.core.settings import MAX_HISTORY_TURNS
 
 TOMAHAWK = "What is the range of a Tomahawk missile?"
 
@@ -162,9 +168,14 @@ def test_evaluation_view_survives_a_broken_report(tmp_path):
 
 def test_the_evaluation_tab_shows_the_summary_shipped_in_the_repository():
     summary, plots = evaluation_view()  # docs/eval/, which `make eval` regenerates
-    assert "tests/eval/article.jsonl" in summary and "correct_refusal_rate" in summary
+    table, details = summary.split("<details>", 1)  # the plain figures lead; every metric is folded below
+    for name in ("bbc-dev", "bbc-dev-archive", "seed-dev"):
+        assert f"| {name} | " in table
+    assert "answerable answered right" in table and "correct_refusal_rate" not in table
+    assert "tests/eval/article.jsonl" in details and "correct_refusal_rate" in details
     assert "python -m bot" not in summary  # a summary, not a command to run
-    assert {Path(p).name for p in plots} == {"metrics.png", "threshold_sweep.png", "latency.png"}
+    assert [Path(p).name for p in plots] == ["metrics.png"]  # one plot
+    assert Path(plots[0]).parent.name == "bbc-dev"
 
 
 def test_evaluation_view_default_loader_never_raises(tmp_path):
@@ -192,3 +203,82 @@ def test_importing_the_app_loads_no_model():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(Path(__file__).parent.parent)
     )
     assert out.stdout.strip() == "[]"
+
+
+# --- the page's handlers: an empty Ask, a long chat, a changed vote --------------------
+
+
+@pytest.mark.parametrize("message", ["", "   ", " \n\t ", None])
+def test_an_empty_ask_adds_nothing_to_the_chat_and_asks_nothing(message):
+    turns = [{"question": "Q?", "answer": None, "error": "earlier", "vote": None}]
+    with pytest.warns(UserWarning, match=EMPTY_QUESTION):  # outside a running page, Gradio's toast is a warning
+        updates = list(Handlers(UntouchableQA()).respond(message, turns, "", {}))
+    (update,) = updates
+    chatbot, new_turns, current, sources, box = update
+    assert all(isinstance(x, dict) and x.get("__type__") == "update" and len(x) == 1 for x in update[:4])
+    assert box == ""  # the spaces typed are cleared
+    assert turns == [{"question": "Q?", "answer": None, "error": "earlier", "vote": None}]
+
+
+class HistoryCheckingQA:
+    """Answers anything, checking the history it is sent as `ArticleQA` does."""
+
+    def __init__(self):
+        self.sent = []
+
+    def stream(self, question, history=None, article_id=None):
+        self.sent.append(check_history(history))
+        yield Answer(user_input=question, response=f"Answer {len(self.sent)}.", abstained=False)
+
+
+def test_a_long_chat_sends_the_last_turns_that_fit_and_never_fails_on_its_length():
+    qa, turns = HistoryCheckingQA(), []
+    for n in range(MAX_HISTORY_TURNS):  # twice as many turns as the history limit takes
+        _, turns = run_turn(qa, f"Question {n}?", turns)
+        assert turns[-1]["error"] is None and turns[-1]["answer"], turns[-1]
+    last = qa.sent[-1]
+    assert len(last) == MAX_HISTORY_TURNS and last[-2:] == render.qa_history(turns[-2:-1])
+
+
+class FeedbackQA:
+    def __init__(self, path):
+        self.settings = SimpleNamespace(feedback_path=path)
+
+
+def like(n: int, liked) -> gr.LikeData:
+    return gr.LikeData(None, {"index": [2 * n + 1, 0], "value": "…", "liked": liked})
+
+
+def test_a_changed_vote_does_not_carry_the_comment_written_for_the_old_one(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    handlers = Handlers(FeedbackQA(path))
+    answer = Answer(user_input="Q?", response="A. [1]", abstained=False, id="a1").to_dict()
+    turns = [{"question": "Q?", "answer": answer, "error": None, "vote": None}]
+    _, turns, rated, _ = handlers.rate(turns, like(0, False))
+    _, turns, _ = handlers.send_comment(turns, rated, "wrong paragraph")
+    assert [(r["rating"], r["comment"]) for r in read_jsonl(path)] == [("down", "wrong paragraph")]
+    _, turns, _, _ = handlers.rate(turns, like(0, True))  # a change of mind: 👎 with a comment -> 👍
+    assert [(r["rating"], r["comment"]) for r in read_jsonl(path)] == [("up", None)]
+    assert turns[0]["vote"] == "up" and turns[0]["comment"] is None
+    _, turns, _ = handlers.send_comment(turns, 0, "right after all")
+    assert [(r["rating"], r["comment"]) for r in read_jsonl(path)] == [("up", "right after all")]
+    _, turns, _, _ = handlers.rate(turns, like(0, ""))  # taken back: the vote and its comment go
+    assert read_jsonl(path) == [] and turns[0]["comment"] is None
+    _, turns, _, _ = handlers.rate(turns, like(0, False))
+    assert [(r["rating"], r["comment"]) for r in read_jsonl(path)] == [("down", None)]
+
+
+def test_a_damaged_line_in_the_feedback_log_does_not_stop_a_rating(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    path.write_bytes(b'{"answer_id": "old", "rating": "up"}\n{"answer_id": "cut", "ra\n')  # a write cut short
+    handlers = Handlers(FeedbackQA(path))
+    answer = Answer(user_input="Q?", response="A\u2028B. [1]", abstained=False, id="a1").to_dict()
+    turns = [{"question": "Q?", "answer": answer, "error": None, "vote": None}]
+    status, turns, _, _ = handlers.rate(turns, like(0, True))
+    assert status.startswith("Thanks") and turns[0]["vote"] == "up"
+    _, turns, _ = handlers.send_comment(turns, 0, "right paragraph")
+    # One record per line, even for a reader that splits at U+2028 (str.splitlines).
+    assert [(r["answer_id"], r.get("answer"), r.get("comment")) for r in read_jsonl(path)] == [
+        ("old", None, None),
+        ("a1", "A\u2028B. [1]", "right paragraph"),
+    ]

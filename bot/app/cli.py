@@ -2,6 +2,7 @@
 
     python -m bot ask "What is the range of a Tomahawk missile?" [--json]
     python -m bot ask --batch questions.jsonl [--out answers.jsonl]
+    python -m bot chat [--article ID] [--json]      (a conversation, with follow-ups)
     python -m bot index [--rebuild]
     python -m bot add PATH_OR_URL… [--no-index]
     python -m bot remove ID…
@@ -20,7 +21,6 @@ import json
 import logging
 import math
 import sys
-import time
 from typing import Any
 
 from ..core.errors import BotError, UsageError
@@ -58,6 +58,10 @@ def build_parser() -> _Parser:
     ask.add_argument("--out", metavar="OUT.jsonl", help="where batch answers go (default: standard output)")
     ask.add_argument("--article", metavar="ID", help="only search this article (its file name without .txt)")
 
+    chat = sub.add_parser("chat", help="a conversation in the terminal, with follow-ups (exit, quit or Ctrl-D ends it)")
+    chat.add_argument("--json", action="store_true", help="print each Answer as one JSON line")
+    chat.add_argument("--article", metavar="ID", help="only search this article (its file name without .txt)")
+
     index = sub.add_parser("index", help="build the index if it is missing or stale")
     index.add_argument("--rebuild", action="store_true", help="build it again from scratch")
 
@@ -91,6 +95,12 @@ def build_parser() -> _Parser:
         help="the articles folder of the dataset (default: BOT_ARTICLES_DIR); another folder than the "
         "configured one is indexed into a temporary store",
     )
+    ev.add_argument(
+        "--archive",
+        action="store_true",
+        help="ask every question of all the indexed articles at once, as 'All articles' does, and score "
+        "which article answered (article_hit@1)",
+    )
     ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
     ev.add_argument("--fail-under", default="", help="gates such as recall@5=0.95,citation_precision=0.9")
     ev.add_argument("--max-p95-ms", type=_limit, help="fail when total p95 latency exceeds this")
@@ -121,8 +131,8 @@ def _show_warnings() -> logging.Handler:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["train-answerer"]:  # its own options (bot.evaluation.training)
-        from ..evaluation.training import main as train_main
+    if argv[:1] == ["train-answerer"]:  # its own options (bot.training.train)
+        from ..training.train import main as train_main
 
         return train_main(argv[1:])
     parser = build_parser()
@@ -133,6 +143,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "ask":
             return _ask(args)
+        if args.command == "chat":
+            return _chat(args)
         if args.command == "index":
             return _index(args)
         if args.command in ("add", "remove"):
@@ -216,11 +228,10 @@ def _ask(args) -> int:
 
         return answer_batch(qa, args.batch, args.out, article_id=args.article)
     from ..answering.guards import check_question
+    from .chat import load, render_text
 
     check_question(args.question)  # a bad question is told at once, before anything loads
-    started = time.perf_counter()
-    qa.load()  # the model and index: start-up, reported apart from the question's own stages
-    load_ms = (time.perf_counter() - started) * 1000
+    load_ms = load(qa)  # the model and index: start-up, reported apart from the question's own stages
     answer = qa.ask(args.question, article_id=args.article)
     if args.json:
         print(json.dumps(answer.to_dict() | {"load_ms": round(load_ms, 2)}, ensure_ascii=False, indent=2))
@@ -229,18 +240,10 @@ def _ask(args) -> int:
     return 0
 
 
-def render_text(answer) -> str:
-    """The answer, then its numbered sources with paragraph numbers."""
-    lines = [answer.response]
-    if answer.notice:
-        lines.append(f"({answer.notice})")
-    if answer.search_query and answer.search_query != answer.user_input:
-        lines.append(f"Searched for: {answer.search_query}")
-    if answer.citations:
-        lines.append("")
-        lines.append("Sources:")
-        for c in answer.citations:
-            dated = f" ({c.published})" if c.published else ""
-            lines.append(f"[{c.marker}] {c.label} of “{c.article_title}”{dated}")
-            lines.append(f"    {c.text}")
-    return "\n".join(lines)
+def _chat(args) -> int:
+    """`python -m bot chat`: the model and index load once, then question after question
+    (bot.app.chat)."""
+    from ..answering.pipeline import ArticleQA
+    from .chat import run_chat
+
+    return run_chat(ArticleQA(), article_id=args.article, as_json=args.json)

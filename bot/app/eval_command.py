@@ -2,6 +2,9 @@
 
 DATASET is the project's JSON lines or SQuAD 2.0 JSON (told apart by content: a
 top-level "data" list), whose titles are indexed as articles into a temporary store.
+Each question is asked of its own article (`article_id`), or with `--archive` of every
+indexed article at once, as a user of "All articles" asks it; then which article answered
+is scored too (`article_hit@1`).
 `--articles DIR` (or BOT_ARTICLES_DIR) names the articles of a JSON-lines set; a folder
 other than the configured store's is indexed into a temporary store too (workspace.py).
 
@@ -80,7 +83,12 @@ def run_cli(args) -> int:
         if temporary:
             print(f"Indexing {settings.articles_dir} into a temporary store", file=sys.stderr)
         qa = ArticleQA(settings)
-        records = run(qa, examples)
+        archive = bool(getattr(args, "archive", False))
+        if archive:
+            print(
+                f"Archive mode: no article pinned, {len(qa.index(progress=False).articles)} articles", file=sys.stderr
+            )
+        records = run(qa, examples, archive=archive)
         summary = build_summary(qa, records, Path(args.dataset), line_errors)
     write_outputs(out, records, summary, plots=plots)
     print(format_summary(summary))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..core.answer import Answer
+from .conversation import shown_search_query
 from .render import clean_text
 
 EXPORT_VERSION = 1
@@ -76,8 +77,8 @@ def export_markdown(turns: list[dict], articles: list[dict], now: datetime | Non
         lines += [_md_export_text(a["response"]), ""]
         if a.get("notice"):
             lines += [f"*Notice: {_md_export_text(a['notice'])}*", ""]
-        if a.get("search_query") and a["search_query"] != a["user_input"]:
-            lines += [f"*Searched for: {_md_export_text(a['search_query'])}*", ""]
+        if query := shown_search_query(a):
+            lines += [f"*Searched for: {_md_export_text(query)}*", ""]
         for c in Answer.from_dict(a).citations:
             lines += [f"- [{c.marker}] {c.label}: “{_md_export_text(c.quote)}”", f"  > {_md_export_text(c.text)}"]
         lines += ["", f"*Answered by: {_md_export_text(a.get('backend') or 'extractive')}*", ""]

@@ -7,7 +7,6 @@ exceptions; the `ask` API endpoint raises them as `gr.Error`.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from pathlib import Path
@@ -18,38 +17,37 @@ import gradio as gr
 from ..core.answer import Answer
 from ..core.errors import BotError
 from . import panels, render
+from .conversation import fitting_history
+from .evaluation_tab import SHIPPED_EVAL, evaluation_view
+from .examples import examples_for
 from .exports import export_files, turns_from_export
 from .feedback import RATINGS, feedback_record, vote, withdraw
 
 log = logging.getLogger(__name__)
 
 # The evaluation summary shipped with the repository (`make eval` regenerates it).
-SHIPPED_EVAL = Path(__file__).resolve().parents[2] / "docs" / "eval"
-NO_EVAL = "No evaluation summary is shipped with this copy of the app."
 UNEXPECTED = "Something went wrong on our side while answering - please ask again."
 UNEXPECTED_LOAD = "The article index could not be loaded - see the server log, then reload the page."
-EXAMPLES = {
-    "2025-10-17-trump-putin-budapest": [
-        "Where will Trump and Putin meet?",
-        "What is the range of a Tomahawk missile?",
-        "Who initiated the phone call?",
-        "Who wrote the article?",
-    ],
-}
-GENERIC_EXAMPLES = ["Who wrote the article?", "When was the article published?"]
+EMPTY_QUESTION = "Type a question about the article first."
 
 
-def examples_for(articles) -> list[str]:
-    """Example questions: hand-picked for a known article, generic otherwise."""
-    for art in articles:
-        if art.id in EXAMPLES:
-            return EXAMPLES[art.id]
-    return GENERIC_EXAMPLES
+def page_title(n_articles: int) -> str:
+    """The page's heading: one article, or how many the chat reads.
+
+    >>> page_title(1), page_title(3)
+    ('# Chat with this article', '# Chat with 3 articles')
+    """
+    return "# Chat with this article" if n_articles == 1 else f"# Chat with {n_articles} articles"
 
 
 def last_answered(turns: list[dict]) -> int | None:
     """Index of the newest turn that has an answer (the one the sources panel shows)."""
     return next((n for n in range(len(turns) - 1, -1, -1) if turns[n].get("answer")), None)
+
+
+def is_blank(message) -> bool:
+    """Nothing to ask: no text, or only spaces (an Ask pressed on an empty box)."""
+    return not isinstance(message, str) or not message.strip()
 
 
 def new_answer_id() -> str:
@@ -65,7 +63,7 @@ def answer_turn(qa, message, turns: list[dict], article_id: str | None = None):
     question = message if isinstance(message, str) else ""
     shown = question if len(question) <= render.SHOWN_QUESTION_CHARS * 2 else render.clip(question)
     turn: dict[str, Any] = {"question": shown, "answer": None, "error": None, "vote": None}
-    history = render.qa_history(turns)
+    history = fitting_history(render.qa_history(turns))  # a long chat sends its last turns, never fails on length
     yield turns + [turn], None
     try:
         for item in qa.stream(question, history, article_id=article_id or None):
@@ -81,31 +79,6 @@ def answer_turn(qa, message, turns: list[dict], article_id: str | None = None):
         log.exception("answering %r failed", question[:200])
         turn = {**turn, "error": UNEXPECTED}
     yield turns + [turn], None
-
-
-def shipped_report(folder) -> tuple[str, list[str]] | None:
-    """(Markdown summary, plots) of the evaluation summary in `folder`, or None when it has none."""
-    from ..evaluation.report import PLOTS, format_summary
-
-    summary = Path(folder) / "summary.json"
-    if not summary.is_file():
-        return None
-    text = format_summary(json.loads(summary.read_text(encoding="utf-8")))
-    return text, [str(Path(folder) / p) for p in PLOTS]
-
-
-def evaluation_view(folder=SHIPPED_EVAL, loader=None) -> tuple[str, list[str]]:
-    """The shipped evaluation summary and its plots, or a note saying there is none."""
-    loader = loader or shipped_report
-    try:
-        found = loader(str(folder))
-    except Exception:  # noqa: BLE001 - a broken summary must not break the page
-        log.exception("reading the evaluation summary in %s failed", folder)
-        return f"The evaluation summary in `{folder}` could not be read - see the server log. {NO_EVAL}", []
-    if not found:
-        return NO_EVAL, []
-    summary, plots = found
-    return summary, [str(p) for p in plots if Path(p).is_file()]
 
 
 def turn_of_message(index) -> int:
@@ -138,14 +111,14 @@ class Handlers:
 
         return default()
 
-    def ask(self, question: str, history: list[dict] | None = None) -> dict:
+    def ask(self, question: str, history: list[dict] | None = None, article_id: str | None = None) -> dict:
         try:
-            return self.qa().ask(question, history or None).to_dict()
+            return self.qa().ask(question, history or None, article_id=article_id or None).to_dict()
         except BotError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
     def on_load(self):
-        skip = (gr.skip(), gr.skip())
+        skip = (gr.skip(), gr.skip(), gr.skip())
         try:
             pipeline = self.qa()
             pipeline.warm_up()
@@ -157,7 +130,7 @@ class Handlers:
             return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.Textbox(interactive=True), gr.skip(), *skip
         backend = panels.backend_name(pipeline.settings.llm)
         ready = f"✅ Ready - answers come from {render.escape_md(backend)}, each with its sources."
-        examples = [{"text": q} for q in examples_for(articles)]
+        examples = [{"text": q} for q in examples_for(pipeline, articles)]
         # With several articles, a question can be limited to one of them.
         choices = [("All articles", "")] + [(f"{a.title} ({a.published or 'undated'})", a.id) for a in articles]
         selector = gr.Dropdown(choices=choices, value="", visible=len(articles) > 1)
@@ -169,14 +142,40 @@ class Handlers:
             selector,
             panels.article_view(articles),
             {m["id"]: m for m in render.article_meta(articles)},
+            page_title(len(articles)),
         )
 
     def respond(self, message, turns, article_id, metas):
         turns = list(turns or [])
+        if is_blank(message):  # no bubble and no call to the bot: a passing note (no 👍/👎 on it) says why
+            gr.Warning(EMPTY_QUESTION, duration=4)
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+            return
         for now, pending in answer_turn(self.qa(), message, turns, article_id):
             current = last_answered(now)
             shown = now[current] if current is not None else None
             yield chat_update(now, current, pending), now, current, panels.sources_html(shown, metas), ""
+
+    def on_article(self, article_id):
+        """The selection changed: the header, the examples and the article view follow it."""
+        try:
+            pipeline = self.qa()
+            articles = list(pipeline.index().articles.values())
+            chosen = [a for a in articles if a.id == article_id] or articles
+            examples = [{"text": q} for q in examples_for(pipeline, articles, article_id or None)]
+        except BotError as e:
+            return gr.skip(), f"⚠️ {render.escape_md(str(e))}", gr.skip(), gr.skip(), gr.skip()
+        except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the trace
+            log.exception("switching articles failed")
+            return gr.skip(), f"⚠️ {UNEXPECTED_LOAD}", gr.skip(), gr.skip(), gr.skip()
+        title = page_title(len(chosen))
+        return (
+            render.article_header(chosen),
+            gr.skip(),
+            gr.Chatbot(examples=examples),
+            panels.article_view(chosen),
+            title,
+        )
 
     @staticmethod
     def pick_example(evt: gr.SelectData):
@@ -204,15 +203,17 @@ class Handlers:
                 gr.skip(),
             )
         rating = "up" if evt.liked is True else "down" if evt.liked is False else None  # "": taken back
+        # A comment belongs to the vote it was written for: a changed or withdrawn vote drops it.
+        comment = turn.get("comment") if rating is not None and rating == turn.get("vote") else None
         path = self.qa().settings.feedback_path
         try:
             if rating is None:
                 withdraw(path, turn["answer"]["id"])
             else:
-                vote(path, feedback_record(turn["answer"], rating, turn.get("comment")))
+                vote(path, feedback_record(turn["answer"], rating, comment))
         except OSError as e:
             return _saving_failed(e, "rating"), gr.skip(), gr.skip(), gr.skip()
-        turns = [*turns[:n], {**turn, "vote": rating}, *turns[n + 1 :]]
+        turns = [*turns[:n], {**turn, "vote": rating, "comment": comment}, *turns[n + 1 :]]
         question = render.escape_md(render.clip(turn["answer"]["user_input"], 80))
         if rating is None:
             return f"Your rating of “{question}” is withdrawn.", turns, None, gr.Row(visible=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from ..core.answer import Answer
+from .conversation import shown_search_query
 from .render import clean_text, clip, original_link, short_title
 
 
@@ -84,8 +85,8 @@ def sources_html(turn: dict | None, articles: dict | None = None) -> str:
         f'<div class="sources" data-answer-id="{key}">'
         f'<p class="sources-q">Q: {e(clean_text(clip(a["user_input"])))}</p>'
     ]
-    if a.get("search_query") and a["search_query"] != a["user_input"]:
-        out.append(f'<p class="sources-query">Searched for: {e(clean_text(a["search_query"]))}</p>')
+    if query := shown_search_query(a):
+        out.append(f'<p class="sources-query">Searched for: {e(clean_text(query))}</p>')
     if a.get("notice"):
         out.append(f'<p class="sources-notice">⚠️ {e(a["notice"])}</p>')
     if a.get("abstained"):

@@ -25,11 +25,11 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from ..core.answer import Answer
+from ..core.answer import REFUSAL, Answer
 from ..ingest.folder import source_url
+from .conversation import shown_search_query
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
-REFUSAL = "The article doesn't say."
 SHORT_TITLE_WORDS = 6
 HINT_CHARS = 280  # the closest passage under a refusal, clipped
 
@@ -153,6 +153,21 @@ def refusal_markdown(answer: dict) -> str:
     return "\n\n".join(parts)
 
 
+def without_lead(response: str, short: str) -> str:
+    """The response less its leading "short answer [n]" paragraph, which the page shows
+    once, in bold, above the quoted sentence.
+
+    >>> without_lead("Budapest [1]\\n\\nThey will meet in Budapest. [1]", "Budapest")
+    'They will meet in Budapest. [1]'
+    >>> without_lead("They will meet in Budapest. [1]", "Budapest")
+    'They will meet in Budapest. [1]'
+    """
+    head, sep, rest = response.partition("\n\n")
+    if sep and rest.strip() and re.fullmatch(re.escape(short) + r"(?:\s*\[\d{1,3}\])+", head.strip()):
+        return rest
+    return response
+
+
 def answer_markdown(answer: dict, shown: bool = False) -> str:
     """The assistant's message: the short answer in bold, the response with its [n] links,
     notice, rewritten query and the compact sources. `shown`: its sources are the ones in
@@ -161,13 +176,16 @@ def answer_markdown(answer: dict, shown: bool = False) -> str:
         parts = [refusal_markdown(answer)]
     else:
         parts = []
-        if answer.get("short_answer"):
-            parts.append(f"**{escape_md(answer['short_answer'])}**")
-        parts.append(_cite_links(escape_md(answer["response"]), answer))
+        response = answer["response"]
+        short = answer.get("short_answer")
+        if short:
+            parts.append(f"**{escape_md(short)}**")
+            response = without_lead(response, short)
+        parts.append(_cite_links(escape_md(response), answer))
     if answer.get("notice"):
         parts.append(f"⚠️ {escape_md(answer['notice'])}")
-    query = answer.get("search_query") or ""
-    if query and query != answer["user_input"]:
+    query = shown_search_query(answer)
+    if query:
         parts.append(f"*Searched for: {escape_md(query)}*")
     sources = compact_sources(answer)
     if sources:

@@ -23,7 +23,8 @@ from typing import Any
 import gradio as gr
 
 from . import panels
-from .handlers import SHIPPED_EVAL, Handlers
+from .evaluation_tab import SHIPPED_EVAL
+from .handlers import Handlers
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,10 @@ def create_app(qa=None, *, eval_dir=SHIPPED_EVAL) -> gr.Blocks:
     """The Blocks of the chat page. `qa` is an `ArticleQA`; by default the shared one, made on first use."""
     handlers = Handlers(qa, eval_dir)
 
-    def ask(question: str, history: list[dict] | None = None) -> dict:
-        """Answer a question about the article; returns the Answer as a dict with its citations."""
-        return handlers.ask(question, history)
+    def ask(question: str, history: list[dict] | None = None, article_id: str | None = None) -> dict:
+        """Answer a question about the article (`article_id`: one of several; none: all of
+        them); returns the Answer as a dict with its citations."""
+        return handlers.ask(question, history, article_id)
 
     with gr.Blocks(title=TITLE) as demo:
         page = _layout()
@@ -70,7 +72,7 @@ def _layout() -> SimpleNamespace:
     page.current = gr.State(None)  # the turn whose sources the Sources panel shows
     page.rated_turn = gr.State(None)  # the turn a comment goes with
     page.metas = gr.State({})  # article id -> its own fields (title, author, dates, dateline, URL)
-    gr.Markdown(f"# {TITLE}", elem_id="page-title")
+    page.title = gr.Markdown(f"# {TITLE}", elem_id="page-title")
     page.header = gr.Markdown("", elem_id="article-header")
     page.status = gr.Markdown(LOADING, elem_id="status")
     page.article = gr.Dropdown(
@@ -137,7 +139,8 @@ def _chat_column(page: SimpleNamespace) -> None:
 def _wire(demo: gr.Blocks, p: SimpleNamespace, h: Handlers) -> None:
     """Every page event to its handler (none of them is part of the public API)."""
     private: Any = dict(api_visibility="private")
-    demo.load(h.on_load, None, [p.header, p.status, p.chatbot, p.box, p.article, p.reader, p.metas], **private)
+    loaded = [p.header, p.status, p.chatbot, p.box, p.article, p.reader, p.metas, p.title]
+    demo.load(h.on_load, None, loaded, **private)
     chat_io: Any = dict(
         inputs=[p.box, p.turns, p.article, p.metas], outputs=[p.chatbot, p.turns, p.current, p.sources, p.box]
     )
@@ -157,6 +160,7 @@ def _wire(demo: gr.Blocks, p: SimpleNamespace, h: Handlers) -> None:
         h.load_conversation, [p.upload, p.metas], [p.chatbot, p.turns, p.current, p.sources, p.note], **private
     )
     p.eval_tab.select(h.show_evaluation, None, [p.eval_md, p.eval_plots], **private)
+    p.article.change(h.on_article, [p.article], [p.header, p.status, p.chatbot, p.reader, p.title], **private)
 
 
 def concurrency_limit() -> int | str:
