@@ -38,6 +38,15 @@ def dataset(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def clean_dataset(dataset, tmp_path_factory):
+    """The same set less the question the bot rejects (an error fails every gate)."""
+    lines = [x for x in dataset.read_text(encoding="utf-8").splitlines() if '"id": "long"' not in x]
+    path = tmp_path_factory.mktemp("eval-clean") / "clean.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
 def first_run(dataset, tmp_path_factory, session_dir):
     """The real command in a fresh process, run from a folder of its own (default output folder).
     Module-scoped, so it sets the test environment itself (the autouse fixture is per test)."""
@@ -142,12 +151,12 @@ def test_latest_report_without_runs_is_none(tmp_path):
 
 
 @pytest.mark.slow
-def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, dataset, tmp_path, capsys):
+def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, clean_dataset, tmp_path, capsys):
     baseline = first_run[1][0] / "summary.json"
     code = in_process(
         [
             "eval",
-            str(dataset),
+            str(clean_dataset),
             "--out",
             str(tmp_path / "run"),
             "--no-plots",
@@ -275,9 +284,18 @@ def test_a_limit_that_would_let_every_run_pass_is_refused(flag, value, dataset, 
 
 
 @pytest.mark.slow
-def test_without_matplotlib_the_run_goes_on_without_plots(in_process, dataset, tmp_path, capsys, monkeypatch):
+def test_a_question_that_errors_fails_the_gates(in_process, dataset, tmp_path, capsys):
+    code = in_process(
+        ["eval", str(dataset), "--out", str(tmp_path / "run"), "--no-plots", "--fail-under", "answer_rate=0.5"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "FAIL: 1 question(s) errored, each a failure (first: long: The question is 2,499 characters long" in err
+
+
+def test_without_matplotlib_the_run_goes_on_without_plots(in_process, clean_dataset, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    code = in_process(["eval", str(dataset), "--out", str(tmp_path / "run"), "--fail-under", "answer_rate=0.5"])
+    code = in_process(["eval", str(clean_dataset), "--out", str(tmp_path / "run"), "--fail-under", "answer_rate=0.5"])
     err = capsys.readouterr().err
     assert code == 0, err
     assert (

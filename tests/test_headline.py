@@ -14,7 +14,7 @@ ANSWERED = {"abstained": False, "response": "Max Lawson of Oxfam welcomed it. [1
 def test_without_a_short_answer_no_short_score(short):
     answer = ANSWERED if short == "absent" else ANSWERED | {"short_answer": short}
     scores = headline_scores(answer, True, ["Max Lawson"], 1.0)
-    assert scores == {"answerable_right": 1.0, "answerable_refused": 0.0, "overall_right": 1.0}
+    assert scores == {"answerable_right": 1.0, "answerable_refused": 0.0, "overall_right": 1.0, "precision": 1.0}
 
 
 def test_a_short_answer_is_scored_with_squad_normalisation():
@@ -51,3 +51,19 @@ def test_a_ceiling_gate_fails_above_its_limit():
     assert check_gates(summary, gates, None) == ["answerable_refused = 0.2000 is over 0.15"]
     with pytest.raises(UsageError, match="give it a ceiling"):
         parse_gates("answerable_refused=0.1")
+
+
+def test_a_question_that_errored_fails_every_gate():
+    gates = parse_gates("answerable_right=0.5")
+    summary = {"metrics": {"answerable_right": {"value": 0.9}}, "skipped": {"errors": {"q7": "history too long"}}}
+    assert check_gates(summary, gates, None) == ["1 question(s) errored, each a failure (first: q7: history too long)"]
+    assert check_gates({**summary, "skipped": {"errors": {}}}, gates, None) == []
+
+
+def test_precision_is_the_share_of_given_answers_that_are_right():
+    right = headline_scores({"abstained": False, "response": "Budapest [1]"}, True, ["Budapest"], 1.0)
+    wrong = headline_scores({"abstained": False, "response": "Vienna [1]"}, True, ["Budapest"], 1.0)
+    refused = headline_scores({"abstained": True}, True, ["Budapest"], None)
+    answered_unanswerable = headline_scores({"abstained": False, "response": "x"}, False, [], None)
+    assert (right["precision"], wrong["precision"], answered_unanswerable["precision"]) == (1.0, 0.0, 0.0)
+    assert "precision" not in refused

@@ -2,7 +2,8 @@
 
 `--fail-under name=value,...` sets a floor under metrics where higher is better and
 `name<=value` a ceiling over those where lower is better (false_refusal_rate,
-answerable_refused), `--max-p95-ms` a ceiling on the total p95 latency, and `--baseline old/summary.json`
+answerable_refused), `--max-p95-ms` a ceiling on the total p95 latency (a question that errored fails every
+gate), and `--baseline old/summary.json`
 with `--max-drop` bounds how far any metric may move the wrong way from an earlier
 run. Each check returns one line per miss; the caller prints them and exits 1.
 """
@@ -57,8 +58,13 @@ def parse_gates(spec: str | None) -> dict[str, tuple[str, float]]:
 
 
 def check_gates(summary: dict, gates: dict[str, tuple[str, float]], max_p95_ms: float | None) -> list[str]:
-    """One line per missed gate; a metric with no scored question misses its gate."""
+    """One line per missed gate; a metric with no scored question misses its gate, and a
+    question that errored fails every gate (its error is named)."""
     misses = []
+    errors = (summary.get("skipped") or {}).get("errors") or {}
+    if errors and (gates or max_p95_ms is not None):
+        first = next(iter(errors.items()))
+        misses.append(f"{len(errors)} question(s) errored, each a failure (first: {first[0]}: {first[1]})")
     for name, (op, limit) in gates.items():
         value = summary["metrics"][name]["value"]
         if value is None:

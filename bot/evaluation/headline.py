@@ -6,6 +6,8 @@
 - unanswerable_refused: an unanswerable question refused;
 - answerable_refused: an answerable question refused (lower is better);
 - overall_right: answerable_right on answerable questions, refused on unanswerable ones;
+- precision: over the answers given (not refused), the share that are right (an answer to
+  an unanswerable question is wrong);
 - short_exact_match, short_f1: the answer's `short_answer` against the references (SQuAD
   normalisation), over answered answerable questions that have one; short_correct:
   short_f1 >= SHORT_CORRECT_F1.
@@ -26,13 +28,16 @@ def headline_scores(answer: dict, answerable: bool, references: list[str], gold_
 
     >>> headline_scores({"abstained": True}, False, [], None)
     {'unanswerable_refused': 1.0, 'overall_right': 1.0}
+    >>> headline_scores({"abstained": False}, False, [], None)
+    {'unanswerable_refused': 0.0, 'overall_right': 0.0, 'precision': 0.0}
     >>> a = {"abstained": False, "response": "In Budapest [1]", "short_answer": "Budapest"}
     >>> headline_scores(a, True, ["Budapest"], 1.0)["answerable_right"], headline_scores(a, True, ["Budapest"], 0.0)["answerable_right"]
     (1.0, 0.0)
     """
     abstained = bool(answer.get("abstained"))
     if not answerable:
-        return {"unanswerable_refused": float(abstained), "overall_right": float(abstained)}
+        out = {"unanswerable_refused": float(abstained), "overall_right": float(abstained)}
+        return out if abstained else out | {"precision": 0.0}
     right = (
         not abstained
         and bool(references)
@@ -40,6 +45,8 @@ def headline_scores(answer: dict, answerable: bool, references: list[str], gold_
         and (gold_hit is None or gold_hit > 0)
     )
     out = {"answerable_right": float(right), "answerable_refused": float(abstained), "overall_right": float(right)}
+    if not abstained:
+        out["precision"] = float(right)
     short = answer.get("short_answer")
     if not abstained and references and isinstance(short, str) and short.strip():
         f1 = M.token_f1(short, references)
@@ -92,7 +99,13 @@ def _cell(entry: dict) -> str:
 
 def format_headline(head: dict) -> str:
     """The headline figures as Markdown: the set, then per tag, then per article."""
-    titles = ("answerable answered right", "unanswerable refused", "answerable refused", "overall right")
+    titles = (
+        "answerable answered right",
+        "unanswerable refused",
+        "answerable refused",
+        "overall right",
+        "answers right",
+    )
     header = "| {} | n | " + " | ".join(titles) + " | short answer correct |"
     rule = "|---|---:|" + "---:|" * (len(GROUP_FIGURES))
     s = head["set"]
@@ -105,6 +118,8 @@ def format_headline(head: dict) -> str:
         + _cell(s["answerable_refused"])
         + ", overall right "
         + _cell(s["overall_right"])
+        + ", answers given that are right "
+        + _cell(s["precision"])
         + ", short answer correct "
         + _cell(s["short_correct"]),
     ]

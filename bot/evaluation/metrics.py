@@ -19,8 +19,9 @@ from collections import Counter
 
 import numpy as np
 
+from ..core.answer import MARKER
+from ..llm.verify import SUPPORT_THRESHOLD, claim_terms, markers_before_stop, strip_markers, unsupported
 from ..store.chunking import split_sentences
-from ..text.words import terms
 
 KS = (1, 3, 5)
 RETRIEVAL = tuple(f"{m}@{k}" for m in ("hit", "recall", "mrr", "ndcg") for k in KS)
@@ -28,22 +29,10 @@ ANSWER = ("exact_match", "f1", "answer_recall")
 GROUNDING = ("faithfulness", "citation_validity", "citation_precision", "citation_recall")
 REFUSAL = ("correct_refusal_rate", "false_refusal_rate", "answer_rate")
 # The project's headline figures (headline.py) and the short answer's, SQuAD-normalised.
-HEADLINE = ("answerable_right", "unanswerable_refused", "answerable_refused", "overall_right")
+HEADLINE = ("answerable_right", "unanswerable_refused", "answerable_refused", "overall_right", "precision")
 SHORT = ("short_exact_match", "short_f1", "short_correct")
-ALL = (*RETRIEVAL, *ANSWER, *GROUNDING, "citation_gold_hit", *REFUSAL, *HEADLINE, *SHORT)
+ALL = (*RETRIEVAL, "article_hit@1", *ANSWER, *GROUNDING, "citation_gold_hit", *REFUSAL, *HEADLINE, *SHORT)
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "answerable_refused"})
-
-SUPPORT_THRESHOLD = 0.6  # share of a sentence's content terms the passage must hold
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_MARKERS_AFTER_STOP = re.compile(r"([.!?…]+[\"”’')\]]*)((?:\s*\[\d{1,3}\])+)")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# Words about the source rather than the news: "The article says that ..." claims nothing.
-_META = frozenset(
-    terms(
-        "article articles passage passages text according mention mentions mentioned "
-        "report reports reported say says said state states stated"
-    )
-)
 
 
 # --- answers (SQuAD) ---------------------------------------------------------------
@@ -56,7 +45,7 @@ def normalize_answer(text: str) -> str:
     >>> normalize_answer("The “Tomahawk” missiles [2]…")
     'tomahawk missiles'
     """
-    text = _MARKER.sub(" ", text.lower())
+    text = MARKER.sub(" ", text.lower())
     text = "".join(ch for ch in text if ch not in string.punctuation and not unicodedata.category(ch).startswith("P"))
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
@@ -136,20 +125,21 @@ def retrieval_scores(ranked_ids, gold: list[set[str]], ks=KS) -> dict[str, float
 
 
 def claims(response: str) -> list[tuple[str, list[int]]]:
-    """The response's sentences that assert something, each with the markers citing it.
-    Markers after a full stop belong to the sentence before it, and a marker covers the
-    unmarked sentences since the previous marker (a quoted run "A. B. [1]" cites both).
+    """The response's sentences that assert something (as the verifier counts claim terms),
+    each with the markers citing it. Markers after a full stop belong to the sentence before
+    it, and a marker covers the unmarked sentences since the previous marker (a quoted run
+    "A. B. [1]" cites both).
 
     >>> claims("It is in Budapest. [1] Rubio will go. He meets them [2]. So it is. Hungary hosts.")
     [('It is in Budapest.', [1]), ('Rubio will go.', [2]), ('He meets them.', [2]), ('Hungary hosts.', [])]
     """
-    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m[2]}{m[1]}", " ".join(response.split()))
+    text = markers_before_stop(" ".join(response.split()))
     out, run = [], []
     for s, e in split_sentences(text):
         sentence = text[s:e]
-        plain = re.sub(r"\s*\[\d{1,3}\]", "", sentence).strip()
-        markers = [int(n) for n in _MARKER.findall(sentence)]
-        if set(terms(plain)) - _META:
+        plain = strip_markers(sentence)
+        markers = [int(n) for n in MARKER.findall(sentence)]
+        if claim_terms(plain):
             out.append((plain, markers))
             run.append(len(out) - 1)
         if markers:
@@ -160,14 +150,11 @@ def claims(response: str) -> list[tuple[str, list[int]]]:
 
 
 def supports(passage: str, sentence: str, threshold: float = SUPPORT_THRESHOLD) -> bool:
-    """Does the passage hold the sentence's claim? At least `threshold` of its content
-    terms occur in the passage, and every number it states does."""
-    claim = set(terms(sentence)) - _META
-    if not claim:
-        return False
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(sentence)}
-    held = {n.replace(",", "") for n in _NUMBER.findall(passage)}
-    return len(claim & set(terms(passage))) / len(claim) >= threshold and numbers <= held
+    """Does the passage hold the sentence's claim? The verifier's test (bot.llm.verify's
+    `unsupported`), so that faithfulness measures what the LLM answerer checks: at least
+    `threshold` of its content terms occur in the passage, every number it states does,
+    and no clause of it goes unsupported."""
+    return unsupported(sentence, [passage], threshold) is None
 
 
 def quote_in_passage(quote: str, passage: str) -> bool:
@@ -196,7 +183,7 @@ def grounding_scores(response: str, citations: list[dict], known_chunk_ids=None)
         and (known_chunk_ids is None or c.get("chunk_id") in known_chunk_ids)
     }
     sentences = claims(response)
-    markers = [int(n) for n in _MARKER.findall(response)]
+    markers = [int(n) for n in MARKER.findall(response)]
     pairs = [(s, m) for s, ms in sentences for m in ms]
     cited = [c["text"] for c in citations]
 

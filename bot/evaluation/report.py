@@ -13,7 +13,7 @@ from .headline import format_headline
 
 PLOTS = ("metrics.png", "threshold_sweep.png", "latency.png")
 GROUPS = (
-    ("Retrieval (answerable, gold passage)", M.RETRIEVAL),
+    ("Retrieval (answerable, gold passage)", (*M.RETRIEVAL, "article_hit@1")),
     ("Answers (answerable, answered)", (*M.ANSWER, "citation_gold_hit")),
     ("Grounding (answered)", M.GROUNDING),
     ("Refusals", M.REFUSAL),
@@ -86,6 +86,32 @@ def format_summary(summary: dict) -> str:
                 for group, v in skipped.items()
             ),
         ]
+    return "\n".join(lines)
+
+
+def _share(entry: dict) -> str:
+    return "–" if not entry or not entry.get("n") else f"{100 * entry['value']:.1f}% ({entry['right']}/{entry['n']})"
+
+
+def format_sets(summaries: dict[str, dict]) -> str:
+    """The plain figures of several runs, one row per set: what a reader of the
+    Evaluation tab wants first.
+
+    >>> f = {"right": 3, "n": 4, "value": 0.75}
+    >>> print(format_sets({"dev": {"headline": {"set": {"questions": 4, "answerable_right": f}}}}).splitlines()[2])
+    | dev | 4 | 75.0% (3/4) | – | – | – |
+    """
+    lines = [
+        "| set | questions | answerable answered right | unanswerable refused | answerable refused | answers given that are right |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, summary in summaries.items():
+        s = (summary.get("headline") or {}).get("set") or {}
+        cells = [
+            _share(s.get(k) or {})
+            for k in ("answerable_right", "unanswerable_refused", "answerable_refused", "precision")
+        ]
+        lines.append(f"| {name} | {s.get('questions', '–')} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

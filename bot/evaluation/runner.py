@@ -27,8 +27,10 @@ from .scoring import example_fields, score
 WARM_UP_QUESTION = "What is this article about?"
 
 
-def run(qa, examples: list[Example], progress: bool = True) -> list[dict]:
-    """Answer every example (after a warm-up) and score it: one record per example."""
+def run(qa, examples: list[Example], progress: bool = True, archive: bool = False) -> list[dict]:
+    """Answer every example (after a warm-up) and score it: one record per example. Each
+    question is pinned to its example's article, or, in `archive` mode, asked of every
+    indexed article as a user of "All articles" asks it."""
     from tqdm import tqdm
 
     from ..store import embeddings
@@ -40,11 +42,12 @@ def run(qa, examples: list[Example], progress: bool = True) -> list[dict]:
     for ex in tqdm(examples, desc="Evaluating", unit="question", disable=not progress, file=sys.stderr):
         embeddings.clear_query_cache()  # every question pays for its own query embedding
         try:
-            answer = qa.ask(ex.user_input, list(ex.history), id=ex.id, article_id=ex.article_id).to_dict()
+            pin = None if archive else ex.article_id
+            answer = qa.ask(ex.user_input, list(ex.history), id=ex.id, article_id=pin).to_dict()
         except BotError as e:
             records.append({"id": ex.id, "user_input": ex.user_input, "error": str(e), **example_fields(ex)})
             continue
-        scores, skipped = score(answer, ex, index)
+        scores, skipped = score(answer, ex, index, archive)
         records.append({**answer, **example_fields(ex), "scores": scores, "skipped": skipped})
     return records
 

@@ -49,9 +49,28 @@ def gold_for(example: Example, index) -> tuple[list[set[str]] | None, str | None
     return gold, None
 
 
-def score(answer: dict, example: Example, index) -> tuple[dict, dict]:
-    """(scores, skipped reasons by metric group) of one answer."""
+def article_hit(answer: dict, example: Example, index) -> float | None:
+    """Whether the article answered from (the cited one; for a refusal, the best-retrieved
+    passage's) is the example's, or one with the same text (an archive holds repeats)."""
+    if example.article_id not in index.articles:
+        return None
+    if answer["citations"]:
+        chosen = answer["citations"][0]["article_id"]
+    elif answer["retrieved_context_ids"] and answer["retrieved_context_ids"][0] in index.chunks:
+        chosen = index.chunks[answer["retrieved_context_ids"][0]].article_id
+    else:
+        return 0.0
+    gold = index.articles[example.article_id]
+    found = index.articles.get(chosen)
+    return float(chosen == gold.id or (found is not None and found.content_hash == gold.content_hash))
+
+
+def score(answer: dict, example: Example, index, archive: bool = False) -> tuple[dict, dict]:
+    """(scores, skipped reasons by metric group) of one answer; `archive`: asked with no
+    article pinned, so which article answered is scored too (answerable questions)."""
     scores, skipped = dict(M.refusal_scores(answer["abstained"], example.answerable)), {}
+    if archive and example.answerable and (hit := article_hit(answer, example, index)) is not None:
+        scores["article_hit@1"] = hit
     gold, why = gold_for(example, index) if example.answerable else (None, None)
     if example.answerable:
         if gold:
