@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
 
-.PHONY: setup run test eval eval-bbc eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
+.PHONY: setup run test eval eval-bbc eval-archive eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
 
 setup: $(STAMP)
 
@@ -23,16 +23,18 @@ run: setup
 index: setup
 	$(PY) -m bot index
 
-# Gates just under the measured figures of the default backend on the seed's dev set
-# (docs/evaluation.md): a drop in answer quality fails the tests. No gate on
-# faithfulness or the citation metrics: the extractive answer quotes the passage it cites,
-# so they are 1.0 by construction and a gate on them could not fail.
-EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.35,answer_recall=0.80,citation_gold_hit=0.90,correct_refusal_rate=0.65,answer_rate=0.97
+# Gates just under the measured figures (docs/evaluation.md), so that a drop in answer quality
+# fails the tests; a question that errors fails every gate. The seed's dev set is held out of
+# training: its gates are its held-out figures. No gate on faithfulness or the citation metrics:
+# the extractive answer quotes the passage it cites, so they are 1.0 by construction. Latency
+# gates sit near 3x the measured p95.
+EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33,answer_recall=0.75,citation_gold_hit=0.87,correct_refusal_rate=0.55,answer_rate=0.91,precision=0.62
 
-# The same gate on bbc-dev (15 BBC articles no rule was tuned on, held out of training),
-# on the project's headline figures, just under the reader's measured 65.9% / 50.0% / 7.4%.
+# The same on bbc-dev (15 BBC articles held out of training), pinned to each question's
+# article and as an archive of the 15 (no article pinned).
 SHARED_EVAL ?= ../shared/eval
-BBC_GATES := answerable_right=0.63,unanswerable_refused=0.47,answerable_refused<=0.10
+BBC_GATES := answerable_right=0.72,unanswerable_refused=0.58,answerable_refused<=0.06,precision=0.63
+ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.71,unanswerable_refused=0.50,answerable_refused<=0.05
 
 # Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
 # test: that is a failure here, not a pass.
@@ -41,34 +43,47 @@ test: setup
 	$(PY) -m ruff format --check bot tests
 	$(PY) -m mypy bot
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
-	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-ms 5000
+	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-ms 400
 	@if [ -d "$(SHARED_EVAL)/articles" ]; then \
 		echo "$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles ..."; \
 		$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --no-plots \
-			--out eval-runs/ci-bbc-dev --fail-under '$(BBC_GATES)' --max-p95-ms 5000; \
+			--out eval-runs/ci-bbc-dev --fail-under '$(BBC_GATES)' --max-p95-ms 500 && \
+		$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --archive --no-plots \
+			--out eval-runs/ci-bbc-dev-archive --fail-under '$(ARCHIVE_GATES)' --max-p95-ms 1100; \
 	elif [ -n "$$CI" ] && [ "$$CI" != "false" ] && [ "$$CI" != "0" ]; then \
 		echo "CI=true and $(SHARED_EVAL) is missing: the bbc-dev gate must run in CI" >&2; exit 1; \
 	else \
 		echo "bbc-dev gate skipped: $(SHARED_EVAL) is missing (put the shared evaluation data beside the repo)"; \
 	fi
 
-# The run's summary, report and plots are copied to docs/eval/, the committed copy that the
-# app's Evaluation tab shows (a Space has no eval-runs/ of its own).
-EVAL_OUT := eval-runs/make-eval
+# The held-out sets' summaries, reports and plots go to docs/eval/<set>/, the committed copy
+# that the app's Evaluation tab shows (a Space has no eval-runs/ of its own).
 eval: setup
-	rm -rf $(EVAL_OUT)
-	$(PY) -m bot eval tests/eval/article.jsonl --out $(EVAL_OUT)
-	mkdir -p docs/eval
-	cp $(EVAL_OUT)/summary.json $(EVAL_OUT)/report.md docs/eval/
-	cp $(EVAL_OUT)/*.png docs/eval/ 2>/dev/null || true
+	rm -rf eval-runs/make-eval docs/eval
+	$(PY) -m bot eval tests/eval/article.jsonl --out eval-runs/make-eval/seed-dev
+	$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --out eval-runs/make-eval/bbc-dev
+	$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --archive --out eval-runs/make-eval/bbc-dev-archive
+	for set in seed-dev bbc-dev bbc-dev-archive; do \
+		mkdir -p docs/eval/$$set && cp eval-runs/make-eval/$$set/summary.json eval-runs/make-eval/$$set/report.md docs/eval/$$set/ && \
+		{ cp eval-runs/make-eval/$$set/*.png docs/eval/$$set/ 2>/dev/null || true; } || exit 1; done
 
-# The reader's weights (bot/reading/weights.json) from bbc-train, SQuAD Normans and the seed's
-# dev set in ../shared/eval; fixed seed, a few minutes on 2 cores. bbc-dev stays out.
+# The reader's weights (bot/reading/weights.json, joint.npz) from bbc-train and bbc-train2 in
+# ../shared/eval; fixed seed; each stage cached under .cache/reader/ (about 45 minutes on 2
+# cores from a clean cache, docs/method.md). bbc-dev, the seed's sets and SQuAD stay out.
 train-answerer: setup
 	$(PY) -m bot train-answerer
 
 eval-bbc: setup
 	$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles
+
+# bbc-dev's questions over the whole BBC corpus (2,225 articles, the 15 gold ones among them),
+# asked with no article pinned; the archive and its index live outside the repository.
+ARCHIVE ?= $(HOME)/.cache/article-qa/bbc-archive
+eval-archive: setup
+	$(PY) -m benchmarks.bbc_archive ../shared/corpora/bbc $(ARCHIVE)/articles
+	BOT_ARTICLES_DIR=$(ARCHIVE)/articles BOT_INDEX_DIR=$(ARCHIVE)/chroma $(PY) -m bot index
+	BOT_ARTICLES_DIR=$(ARCHIVE)/articles BOT_INDEX_DIR=$(ARCHIVE)/chroma $(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl \
+		--archive --no-plots --out eval-runs/bbc-dev-corpus
 
 eval-squad: setup
 	$(PY) -m bot eval $(SHARED_EVAL)/squad2-normans.json

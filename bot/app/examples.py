@@ -42,11 +42,12 @@ def candidates(analysis) -> list[str]:
                 people[name] += 1
             elif e.label == "ORG" and len(name) > 2:
                 orgs[name] += 1
+        named = {e.text.strip() for e in s.entities if e.label == "PERSON"}
         for sp in s.speakers:
-            if sp in people or len(sp.split()) >= 2:
+            if sp in named and len(sp.split()) >= 2:  # a person the parse names, not "the article"
                 speakers[sp] += 1
     out = [f"Who is {p}?" for p, _ in people.most_common(2)]
-    out += [f"What did {p} say?" for p, _ in speakers.most_common(1) if p[:1].isupper()]
+    out += [f"What did {p} say?" for p, _ in speakers.most_common(1)]
     out += [f"What is {o}?" for o, _ in orgs.most_common(2)]
     out += [f"Who is {p}?" for p, _ in people.most_common(4)[2:]]
     return list(dict.fromkeys(out))[:TRIED]
