@@ -331,3 +331,14 @@ def test_the_analysis_cache_is_pruned_with_the_articles(make_settings, embedder)
     (settings.articles_dir / "second.txt").unlink()
     qa.index(progress=False)  # reopened: the folder changed
     assert len(list(cache.glob("*.json"))) == len(list(cache.glob("*.npz"))) == 1
+
+
+def test_two_articles_with_the_same_text_are_both_indexed(make_settings, embedder):
+    """An archive holds repeats (the BBC corpus does): the same text under two names is two
+    articles, each with its own passages, not one id twice in a build (Chroma refuses that)."""
+    settings = make_settings()
+    seed = next(settings.articles_dir.glob("*.txt"))
+    (settings.articles_dir / "copy.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    index = open_index(settings, embedder, progress=False)
+    per_article = {a: sum(c.article_id == a for c in index.chunks.values()) for a in index.articles}
+    assert len(per_article) == 2 and len(set(per_article.values())) == 1 and index.chunks_col.count() == 26

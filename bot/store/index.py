@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,27 @@ def _complete_builds(client) -> dict[str, Any]:
     return builds
 
 
+def distinct_ids(chunks: list[Chunk]) -> list[Chunk]:
+    """The passages with one id each: a passage's id comes from its article's text and span
+    (a renamed file keeps its vectors), so two articles with the same text (an archive holds
+    repeats: the BBC corpus does) would give one id twice. The later copy's passages take
+    an id that also names their article.
+
+    >>> from bot.store.chunking import Chunk
+    >>> a, b = Chunk("x", "one", 1, 0, 3, "abc", ((0, 3),)), Chunk("x", "two", 1, 0, 3, "abc", ((0, 3),))
+    >>> [c.id == "x" for c in distinct_ids([a, b])]
+    [True, False]
+    """
+    seen: set[str] = set()
+    out = []
+    for c in chunks:
+        if c.id in seen:
+            c = replace(c, id=hashlib.sha256(f"{c.article_id}\0{c.id}".encode()).hexdigest()[:24])
+        seen.add(c.id)
+        out.append(c)
+    return out
+
+
 def open_index(
     settings, embedder: Embedder, *, build: bool = True, rebuild: bool = False, progress: bool = True
 ) -> Index:
@@ -119,7 +140,7 @@ def open_index(
     """
     articles = read_articles(settings.articles_dir)  # with the page each came from, when known
     embedder.start()  # the articles are readable: load the model while the index opens
-    chunks = [c for a in articles for c in chunk_article(a)]
+    chunks = distinct_ids([c for a in articles for c in chunk_article(a)])
     fp = fingerprint(articles, embedder.model_id)
     build_args = (settings, embedder, PREFIX + fp[:32], fp, articles, chunks, progress)
     embedded = not settings.chroma_url

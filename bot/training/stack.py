@@ -125,3 +125,37 @@ def line(name: str, o: dict) -> str:
         f"{name}: answerable right {o['answerable_right']:.1%}, unanswerable refused {o['unanswerable_refused']:.1%}, "
         f"answerable refused {o['answerable_refused']:.1%}, overall {o['overall']:.1%}"
     )
+
+
+def levers(items: list[Item], off_topic_n: int, log=print) -> None:
+    """What the joint reader's columns add, out of fold on the same folds and threshold rule:
+    the features alone, with its relevance columns, and with its answer span too (shipped).
+    Prints a Markdown table (`train-answerer --levers`)."""
+    from ..reading.model import RANKED
+
+    full = [it.X.copy() for it in items]
+    relevance = [i for i, n in enumerate(RANKED) if n.startswith("joint")]
+    span = [i for i, n in enumerate(RANKED) if n.startswith("span")]
+    log("| columns | top-1 | answerable right | unanswerable refused | answerable refused | near misses refused |")
+    log("|---|---|---|---|---|---|")
+    for name, drop in (
+        ("features only", relevance + span),
+        ("+ the joint reader's relevance", span),
+        ("+ its answer span and no-answer (shipped)", []),
+    ):
+        for it, X in zip(items, full, strict=True):
+            it.X = X.copy()
+            it.X[:, drop] = 0.0
+        train_off_topic(items, off_topic_n)
+        probs, p = out_of_fold(items, folds(items))
+        written = [i for i, it in enumerate(items) if it.q.source == "bbc"]
+        t = choose_threshold(items, probs, p, written)
+        o = outcome(items, probs, p, t, written)
+        near = outcome(items, probs, p, t, [i for i in written if "nearmiss" in items[i].q.tags])
+        top1 = np.mean([items[i].gold[int(np.argmax(probs[i]))] for i in written if items[i].q.answerable])
+        log(
+            f"| {name} | {top1:.1%} | {o['answerable_right']:.1%} | {o['unanswerable_refused']:.1%} | "
+            f"{o['answerable_refused']:.1%} | {near['unanswerable_refused']:.1%} |"
+        )
+    for it, X in zip(items, full, strict=True):
+        it.X = X

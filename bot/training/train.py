@@ -40,6 +40,7 @@ from .stack import (
     fit_answer,
     fit_ranker,
     folds,
+    levers,
     line,
     out_of_fold,
     outcome,
@@ -168,7 +169,8 @@ def train(
     cache_dir: Path = Path(".cache/reader"),
     off_topic_n: int = OFF_TOPIC,
     log=print,
-) -> Models:
+    levers_only: bool = False,
+) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
     np.random.seed(SEED)
@@ -180,6 +182,9 @@ def train(
     stack = split_articles(items)
     items, reader_weights = add_joint_columns(items, stack, cache_dir, log)
     log(f"stage times so far: {time.perf_counter() - started:.0f} s")
+    if levers_only:
+        levers(items, off_topic_n, log)
+        return None
     splits = folds(items)  # an off-topic question sits in its target article's fold
     train_off_topic(items, off_topic_n)
     probs, p_answerable = out_of_fold(items, splits)
@@ -233,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--joint-out", type=Path, default=joint.WEIGHTS, help="the joint reader's layers")
     ap.add_argument("--cache-dir", type=Path, default=Path(".cache/reader"), help="each stage's cached result")
+    ap.add_argument("--levers", action="store_true", help="print what the joint reader's columns add; write nothing")
     args = ap.parse_args(argv)
     for name in TRAINING_FILES:
         if not (args.eval_dir / name).is_file():
@@ -241,5 +247,5 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.off_topic <= PROBE:
         print(f"--off-topic must be between 0 and {PROBE}", file=sys.stderr)
         return 2
-    train(args.eval_dir, args.out, args.joint_out, args.cache_dir, off_topic_n=args.off_topic)
+    train(args.eval_dir, args.out, args.joint_out, args.cache_dir, off_topic_n=args.off_topic, levers_only=args.levers)
     return 0
