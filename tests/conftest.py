@@ -142,3 +142,16 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped under CI=true, where it must run: {reason}"
+
+
+def qa_over(folder: Path, embedder):
+    """An ArticleQA over `folder`/articles with its index and feedback log in `folder`,
+    sharing the session's loaded embedding model."""
+    from bot.answering.pipeline import ArticleQA
+    from bot.core.settings import Settings
+
+    qa = ArticleQA(
+        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
+    )
+    qa.embedder = qa.reader.embedder = embedder
+    return qa

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import SEED_ARTICLES, SHARED_EVAL
+from tests.conftest import SEED_ARTICLES, SHARED_EVAL, qa_over
 
 LSE = SHARED_EVAL / "articles" / "bbc-business-279.txt"  # Deutsche Boerse and the LSE
 # An article that repeats the question's words without answering it: the search ranks it
@@ -30,18 +30,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory, embedder):
-    from bot.answering.pipeline import ArticleQA
-    from bot.core.settings import Settings
-
     folder = tmp_path_factory.mktemp("archive")
     shutil.copytree(SEED_ARTICLES, folder / "articles")
     shutil.copy(LSE, folder / "articles" / LSE.name)
     (folder / "articles" / "decoy.txt").write_text(DECOY, encoding="utf-8")
-    qa = ArticleQA(
-        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
-    )
-    qa.embedder = embedder
-    qa.reader.embedder = embedder
+    qa = qa_over(folder, embedder)
     qa.index(progress=False)
     return qa
 

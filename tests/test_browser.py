@@ -368,19 +368,14 @@ def archive_url(tmp_path_factory, embedder):
     """A second app over two articles: the seed and a BBC article."""
     import shutil
 
-    from bot.answering.pipeline import ArticleQA
     from bot.app.ui import launch
-    from bot.core.settings import Settings
-    from tests.conftest import SEED_ARTICLES, needs_shared
+    from tests.conftest import SEED_ARTICLES, needs_shared, qa_over
 
     bbc = needs_shared() / "articles" / "bbc-business-279.txt"
     folder = tmp_path_factory.mktemp("two-articles")
     shutil.copytree(SEED_ARTICLES, folder / "articles")
     shutil.copy(bbc, folder / "articles" / bbc.name)
-    qa = ArticleQA(
-        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
-    )
-    qa.embedder = qa.reader.embedder = embedder
+    qa = qa_over(folder, embedder)
     demo = launch(qa, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url
     demo.close()

@@ -125,17 +125,12 @@ def test_weights_for_other_features_are_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def bbc_qa(tmp_path_factory, embedder):
-    from bot.answering.pipeline import ArticleQA
-    from bot.core.settings import Settings
+    from tests.conftest import qa_over
 
     folder = tmp_path_factory.mktemp("bbc")
     (folder / "articles").mkdir()
     shutil.copy(BBC, folder / "articles" / BBC.name)
-    qa = ArticleQA(
-        Settings(articles_dir=folder / "articles", index_dir=folder / "chroma", feedback_path=folder / "feedback.jsonl")
-    )
-    qa.embedder = embedder
-    qa.reader.embedder = embedder
+    qa = qa_over(folder, embedder)
     qa.index(progress=False)
     return qa
 

@@ -17,12 +17,12 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..core.errors import UsageError
+from ..core.files import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +147,7 @@ def _rewrite(path: Path, keep, add: dict | None) -> None:
     kept = [r for r in read_records(path) if keep(r)]
     if add is not None:
         kept.append(add)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(b"".join(json_line(r) for r in kept))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    replace_atomically(path, lambda f: f.write(b"".join(json_line(r) for r in kept)))
 
 
 def vote(path: Path | str, record: dict) -> Path:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from ..core.errors import ArticlesError
+from ..core.files import replace_atomically
 from ..text.article import Article, load_articles
 
 LOCK_WAIT_S = 300.0
@@ -93,14 +92,5 @@ def save_origins(folder: Path, mapping: dict[str, str]) -> None:
 
 
 def write_atomically(target: Path, text: str) -> None:
-    """Write through a temporary file of this writer's own, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write text so that a reader sees all of it or none (bot.core.files)."""
+    replace_atomically(target, lambda f: f.write(text.encode("utf-8")))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.files import replace_atomically
 from ..store.bm25 import BM25
 from ..text.nlp import MODEL_SHA256, Sentence, parse_article
 from . import tokens as tok
@@ -87,22 +88,6 @@ def _write(js: Path, npz: Path, sentences: list[Sentence], vectors, tokens) -> N
     """Cache an analysis: each file is written under a temporary name of this writer's own
     (two processes or threads analysing one article at once never share one) and renamed
     into place, so a reader sees the whole file or none."""
-    import contextlib
-    import os
-    import tempfile
-
-    def replace_atomically(target: Path, write) -> None:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-            os.chmod(tmp, 0o644)  # as a plain write would leave it, not mkstemp's owner-only
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
     flat = np.concatenate(tokens) if tokens else np.zeros((0, vectors.shape[1] if len(vectors) else 384))
     try:
         js.parent.mkdir(parents=True, exist_ok=True)
