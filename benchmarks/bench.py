@@ -24,7 +24,9 @@ from typing import Any
 
 from bot.evaluation.metrics import percentile
 
-TARGETS = {"warm_p50_ratio": 8.0, "cold_start_ratio": 1.3, "indexing_ratio": 0.9}
+# The budgets: a warm answer within 10x one query embedding (the reader reads 8 passages of a
+# sentence and its neighbours, with a span head), a cold start within 1.5x its floor.
+TARGETS = {"warm_p50_ratio": 10.0, "cold_start_ratio": 1.5, "indexing_ratio": 0.9}
 DATASET = Path("tests/eval/article.jsonl")
 FALLBACK_QUESTIONS = ["What is the range of a Tomahawk missile?", "Who wrote this?", "Where will they meet?"]
 
