@@ -66,18 +66,18 @@ def _chunk_for(index, article_id: str, start: int, end: int):
 
 
 def select(
-    question: str, history: list[dict], docs, index, reader, article_id: str | None = None, candidates=()
+    question: str, history: list[dict], docs, index, reader, article_id: str | None = None, talked_of: str | None = None
 ) -> Extract:
     """Read the question's article (the one asked about; with several and none pinned, the
-    `candidates` in turn: the one the conversation was about, then those the search ranks
-    first) and decide."""
+    one the conversation was about, then the best-retrieved ones, in turn) and decide."""
     if gives_instructions(question):
         return Extract((), 0.0, INSTRUCTIONS)
     if article_id is not None or len(index.articles) == 1:
         return read_article(question, history, index, reader, article_id or next(iter(index.articles)))
     if _THE_ARTICLE.search(question) and not history:
         return which_article(docs, index)
-    ids = list(dict.fromkeys([*candidates, *(d.metadata["article_id"] for d in docs)]))[:ARTICLES_READ]
+    ids = list(dict.fromkeys([*([talked_of] if talked_of else []), *(d.metadata["article_id"] for d in docs)]))
+    ids = ids[:ARTICLES_READ]
     if not ids:
         return Extract((), 0.0, "no passage matched")
     best = read_article(question, history, index, reader, ids[0])

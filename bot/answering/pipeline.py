@@ -33,7 +33,7 @@ from ..reading.reader import Reader
 from ..retrieve.followup import rewrite
 from ..store.embeddings import Embedder
 from .backends import answerer_for
-from .extractive import ARTICLES_READ, Extract, ExtractiveAnswerer, select
+from .extractive import Extract, ExtractiveAnswerer, select
 from .guards import check_history, check_question, checked_query, gives_instructions
 
 log = logging.getLogger(__name__)
@@ -144,11 +144,8 @@ class ArticleQA:
             index, retriever = self._current(progress=False)
             try:
                 docs = retriever.search(query, article_id=article_id)
-                candidates: list[str] = []
-                if article_id is None and len(index.articles) > 1:  # asked of all: the articles to read, in order
-                    talked_of = self._talked_of(history)
-                    candidates = [*([talked_of] if talked_of else []), *retriever.articles(query, ARTICLES_READ)]
-                evidence = select(question, history, docs, index, self.reader, article_id, candidates)
+                talked_of = self._talked_of(history) if article_id is None else None
+                evidence = select(question, history, docs, index, self.reader, article_id, talked_of)
                 # The reader reads the whole article: a passage it quotes that the search did
                 # not rank is added to the contexts, so every citation names a retrieved passage.
                 found = {d.id for d in docs}

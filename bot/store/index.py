@@ -13,7 +13,6 @@ writes them and chroma.py connects to the store.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import sys
 from dataclasses import dataclass, replace
@@ -62,12 +61,6 @@ class Index:
         self._by_article: dict[str, list[Chunk]] = {}
         for chunk in self.chunks.values():
             self._by_article.setdefault(chunk.article_id, []).append(chunk)
-
-    @functools.cached_property
-    def article_lexical(self) -> BM25:
-        """BM25 over whole articles: a question's names and details spread over an article's
-        paragraphs, which no one passage holds (an archive search ranks articles with it)."""
-        return BM25([(a.id, a.text) for a in self.articles.values()])
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
         """An article's passages, in article order."""
