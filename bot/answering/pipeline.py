@@ -57,6 +57,16 @@ def refusal_text(question: str, reason: str | None = None) -> str:
     return NOT_A_QUESTION if gives_instructions(question) else REFUSAL
 
 
+def conversation_article(history: list[dict], index, retriever) -> str | None:
+    """With several articles and none pinned, the article the conversation was about: the
+    best-retrieved one for the last question asked (a follow-up stays with it)."""
+    last = next((t.get("content") for t in reversed(history) if t.get("role") == "user"), None)
+    if len(index.articles) < 2 or not isinstance(last, str) or not last.strip():
+        return None
+    found = retriever.search(last)
+    return found[0].metadata["article_id"] if found else None
+
+
 class ArticleQA:
     """The pipeline over one articles folder and index, shared by every thread that asks.
 
@@ -144,7 +154,7 @@ class ArticleQA:
             index, retriever = self._current(progress=False)
             try:
                 docs = retriever.search(query, article_id=article_id)
-                talked_of = self._talked_of(history) if article_id is None else None
+                talked_of = conversation_article(history, index, retriever) if article_id is None else None
                 evidence = select(question, history, docs, index, self.reader, article_id, talked_of)
                 # The reader reads the whole article: a passage it quotes that the search did
                 # not rank is added to the contexts, so every citation names a retrieved passage.
@@ -157,16 +167,6 @@ class ArticleQA:
                 with self._lock:
                     self._seen = None
         raise AssertionError("unreachable")
-
-    def _talked_of(self, history: list[dict]) -> str | None:
-        """With several articles and none pinned, the article the conversation was about:
-        the best-retrieved one for the last question asked (a follow-up stays with it)."""
-        index, retriever = self._current(progress=False)
-        last = next((t.get("content") for t in reversed(history) if t.get("role") == "user"), None)
-        if len(index.articles) < 2 or not isinstance(last, str) or not last.strip():
-            return None
-        found = retriever.search(last)
-        return found[0].metadata["article_id"] if found else None
 
     def load(self) -> None:
         """Open the index (building it if needed) and load the model: the start-up cost,

@@ -2,14 +2,13 @@
 `python -m bot chat`, a conversation with follow-ups.
 
     $ python -m bot chat
-    > Where will Trump and Putin meet?
-    Budapest
+    > Who runs the company?
     …
-    > When?
+    > Since when?
 
 The model and the index load once, before the first question. Each answer is sent the
-conversation so far as history (as much of it as the pipeline takes), so "When?" is read
-against the last turn. `exit`, `quit`, end of input (Ctrl-D) or Ctrl-C end the chat with
+conversation so far as history (as much of it as the pipeline takes), so "Since when?" is
+read against the last turn. `exit`, `quit`, end of input (Ctrl-D) or Ctrl-C end the chat with
 exit code 0; an empty line is skipped; a question the bot cannot take gets its one-line
 message and the chat goes on. Standard input need not be a terminal: piped lines are read
 one by one, and each is echoed after the prompt so the output reads as a transcript.

@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 
 from ..core.settings import MAX_HISTORY_TURN_CHARS, MAX_HISTORY_TURNS
+from ..retrieve.followup import WH
 
-# A question opens with one of these: a wh-word or an auxiliary ("Is", "Did", "Can", …).
-_WH = frozenset("what who whom whose which when where why how".split())
+# A question opens with a wh-word or one of these auxiliaries ("Is", "Did", "Can", …).
 _AUX = frozenset(
     "is are was were am be do does did can could will would shall should may might must has have had".split()
 )
 _WORD = re.compile(r"[\w'’-]+")
-_CAPITAL_WH = frozenset("What Who Whom Whose Which When Where Why How".split())
 
 
 def fitting_history(history: list[dict]) -> list[dict]:
@@ -60,9 +59,9 @@ def reads_as_question(query: str, question: str) -> bool:
     words = _WORD.findall(text)
     if not words or not text.endswith("?") or text.count("?") != 1:
         return False
-    if words[0].lower() not in _WH | _AUX:
+    if words[0].lower() not in WH | _AUX:
         return False
-    if any(w in _CAPITAL_WH for w in words[1:]):
+    if any(w[0].isupper() and w.lower() in WH for w in words[1:]):
         return False
     asked = len(_WORD.findall(question)) or 1
     return len(words) <= max(2 * asked, asked + 3)

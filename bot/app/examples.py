@@ -4,7 +4,7 @@ checked to be answered before it is offered: nothing hard-coded for one article.
 The candidates come from the article's own parse (the reader's analysis): the people it
 names most ("Who is Clara Furse?"), what its most quoted speaker said, the organisations
 and places it names most. Each is asked of that article; only those the bot answers
-with a short answer (or, for a quote, with a citation) are kept, up to `SHOWN`. The result
+(with a citation) are kept, up to `SHOWN`. The result
 is kept per article text, so the check runs once per article and process.
 """
 
@@ -54,8 +54,8 @@ def candidates(analysis) -> list[str]:
 
 
 def answered(answer) -> bool:
-    """An example worth offering: answered, with a short answer or a quote to show."""
-    return not answer.abstained and bool(answer.citations) and bool(answer.short_answer or "say" in answer.user_input)
+    """An example worth offering: answered, with the passage it comes from."""
+    return not answer.abstained and bool(answer.citations)
 
 
 def for_article(qa, article) -> list[str]:

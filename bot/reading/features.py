@@ -96,13 +96,25 @@ def is_duration(e: Entity) -> bool:
     return bool(_UNITS.search(e.text)) and not _POINT.match(e.text.strip())
 
 
+SHORT_WORDS = 8  # a span of the reader's up to this many words can be a short answer
+
+
+def answer_words(text: str) -> list[str]:
+    """The words of an answer as compared with the question's: lower-cased, articles out.
+
+    >>> answer_words("The £1.5bn offer")
+    ['£1.5bn', 'offer']
+    """
+    return [w for w in re.findall(r"[\w'’.£$%-]+", text.lower()) if w not in ("the", "a", "an")]
+
+
 def _answer_entities(q: QuestionInfo, s: Sentence) -> list[Entity]:
     """Entities of the expected type whose words are not all words of the question."""
     out = []
     for e in s.entities:
         if e.label not in q.labels:
             continue
-        toks = [w for w in re.findall(r"[\w'’.£$%-]+", e.text.lower()) if w not in ("the", "a", "an")]
+        toks = answer_words(e.text)
         if toks and all(w in q.words for w in toks):
             continue
         if q.answer_type == "DURATION" and not is_duration(e):
@@ -257,7 +269,7 @@ def span_columns(q: QuestionInfo, sentences: list[Sentence], reads, windows, n: 
     read get zeros."""
     out = np.zeros((n, len(SPAN_NAMES)))
     for k, (r, w) in enumerate(zip(reads[:n], windows[:n])):
-        spans = [(a, b) for a, b, _ in r.spans if len(w.text[a:b].split()) <= 8]
+        spans = [(a, b) for a, b, _ in r.spans if len(w.text[a:b].split()) <= SHORT_WORDS]
         if not spans:
             continue
         a, b = spans[0]
@@ -266,6 +278,6 @@ def span_columns(q: QuestionInfo, sentences: list[Sentence], reads, windows, n: 
         start, end = sent.start + a - lo, sent.start + b - lo
         if q.typed:
             out[k, 0] = float(any(e.start < end and start < e.end for e in _answer_entities(q, sent)))
-        words = [x for x in re.findall(r"[\w'’.£$%-]+", w.text[a:b].lower()) if x not in ("the", "a", "an")]
+        words = answer_words(w.text[a:b])
         out[k, 1] = float(bool(words) and all(x in q.words for x in words))
     return out

@@ -28,7 +28,6 @@ TYPE_LABELS: dict[str, frozenset[str]] = {
     "AGE": frozenset({"DATE", "CARDINAL"}),
     "ORDINAL": frozenset({"ORDINAL"}),
 }
-TYPES = tuple(TYPE_LABELS) + ("REASON", "MANNER", "QUOTE", "OTHER")
 
 # Generic head nouns of "what/which <noun>" questions (general English, no topic nouns).
 HEAD_NOUN_TYPES: dict[str, str] = {

@@ -75,19 +75,16 @@ def read_jointly(prep: Prepared, analysis: ArticleAnalysis, model: joint.JointMo
 
 
 def decide(prep: Prepared, analysis: ArticleAnalysis, models: Models) -> Reading:
-    """The joint reader's reading, the ranker's choice of passage, whether to answer, the
-    sentence to quote (the one holding the passage's answer span) and the short answer."""
+    """The joint reader's reading, the ranker's choice of sentence, whether to answer, and
+    the short answer (from the reader's spans in that sentence, when it read it)."""
     X, windows, reads = read_jointly(prep, analysis, models.joint_reader)
     p = models.ranker.proba(X)
     top = int(np.argmax(p))
     p_answerable = float(models.answerability.proba(answer_features(X, p)[None, :])[0])
     refused = p_answerable < models.threshold
-    if top < len(reads):
-        best = analysis.sentences[windows[top].center]
-        short = None if refused else short_answer(prep.info, best, windows[top], reads[top])
-    else:
-        best = analysis.sentences[prep.retrieval.candidates[top].sentence]
-        short = None if refused else short_answer(prep.info, best, None, None)
+    best = analysis.sentences[prep.retrieval.candidates[top].sentence]
+    w, r = (windows[top], reads[top]) if top < len(reads) else (None, None)
+    short = None if refused else short_answer(prep.info, best, w, r)
     return Reading(best, short, refused, p_answerable, prep.timings)
 
 

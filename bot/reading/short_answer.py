@@ -15,23 +15,18 @@ from __future__ import annotations
 import re
 
 from ..text.nlp import Entity, Sentence
-from .features import _answer_entities
+from .features import SHORT_WORDS, _answer_entities, answer_words
 from .passages import Read, Window
 from .question import TYPE_LABELS, QuestionInfo
 
 CURRENCY = "£$€¥"
 NO_SHORT = ("REASON", "MANNER", "QUOTE")
 PICK = 3  # the reader's best short spans an entity may be pointed at by
-OPEN_WORDS = 8  # an untyped question's span is a short answer up to this many words
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[\w'’.£$%-]+", text.lower()) if w not in ("the", "a", "an")]
 
 
 def _own_words(q: QuestionInfo, text: str) -> bool:
     """Whether a span says only what the question already says."""
-    ws = _words(text)
+    ws = answer_words(text)
     return not ws or all(w in q.words for w in ws)
 
 
@@ -64,7 +59,7 @@ def short_answer(q: QuestionInfo, s: Sentence, w: Window | None, r: Read | None)
     if q.answer_type in NO_SHORT:
         return None
     spans = spans_in(s, w, r) if w is not None and r is not None else []
-    spans = [(a, b, score) for a, b, score in spans if len(s.text[a - s.start : b - s.start].split()) <= OPEN_WORDS]
+    spans = [(a, b, score) for a, b, score in spans if len(s.text[a - s.start : b - s.start].split()) <= SHORT_WORDS]
     if TYPE_LABELS.get(q.answer_type):
         ents = _answer_entities(q, s)  # of the expected kind, not the question's own words
         pointed = [(rank, e) for rank, (a, b, _) in enumerate(spans[:PICK]) for e in ents if e.start < b and a < e.end]

@@ -58,7 +58,7 @@ def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[
     miss's bent sentence), then the best-retrieved others, up to jt.TRAIN_WINDOWS."""
     sents = analysis.sentences
     near = {s.index for s in sents if overlaps(s, q.near_spans)} if q.near_spans else set()
-    order = [i for i in sorted(gold_sents | near)][:1] + [c.sentence for c in candidates]
+    order = sorted(gold_sents | near)[:1] + [c.sentence for c in candidates]
     chosen: list[int] = []
     for i in order:
         if i not in chosen:
