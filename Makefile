@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
 
-.PHONY: setup run test eval eval-bbc eval-archive eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
+.PHONY: setup run test eval eval-bbc eval-archive eval-verifier eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
 
 setup: $(STAMP)
 
@@ -35,6 +35,8 @@ EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33
 SHARED_EVAL ?= ../shared/eval
 BBC_GATES := answerable_right=0.72,unanswerable_refused=0.58,answerable_refused<=0.06,precision=0.63
 ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.71,unanswerable_refused=0.50,answerable_refused<=0.05
+# The citation verifier on written claims over bbc-dev's articles (bot/evaluation/verifier.py).
+VERIFIER_GATES := precision=0.70,recall=0.63,kept=0.73
 
 # Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
 # test: that is a failure here, not a pass.
@@ -49,7 +51,8 @@ test: setup
 		$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --no-plots \
 			--out eval-runs/ci-bbc-dev --fail-under '$(BBC_GATES)' --max-p95-ms 500 && \
 		$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --archive --no-plots \
-			--out eval-runs/ci-bbc-dev-archive --fail-under '$(ARCHIVE_GATES)' --max-p95-ms 1100; \
+			--out eval-runs/ci-bbc-dev-archive --fail-under '$(ARCHIVE_GATES)' --max-p95-ms 1100 && \
+		$(PY) -m bot eval-verifier --articles $(SHARED_EVAL)/articles --fail-under '$(VERIFIER_GATES)'; \
 	elif [ -n "$$CI" ] && [ "$$CI" != "false" ] && [ "$$CI" != "0" ]; then \
 		echo "CI=true and $(SHARED_EVAL) is missing: the bbc-dev gate must run in CI" >&2; exit 1; \
 	else \
@@ -66,6 +69,9 @@ eval: setup
 	for set in seed-dev bbc-dev bbc-dev-archive; do \
 		mkdir -p docs/eval/$$set && cp eval-runs/make-eval/$$set/summary.json eval-runs/make-eval/$$set/report.md docs/eval/$$set/ && \
 		{ cp eval-runs/make-eval/$$set/*.png docs/eval/$$set/ 2>/dev/null || true; } || exit 1; done
+
+eval-verifier: setup
+	$(PY) -m bot eval-verifier --articles $(SHARED_EVAL)/articles --fail-under '$(VERIFIER_GATES)'
 
 # The reader's weights (bot/reading/weights.json, joint.npz) from bbc-train and bbc-train2 in
 # ../shared/eval; fixed seed; each stage cached under .cache/reader/ (about 45 minutes on 2

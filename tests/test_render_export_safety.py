@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from bot.app.exports import export_markdown, turns_from_export
 from bot.app.feedback import feedback_record, record_feedback
 from bot.app.panels import article_view, sources_html
+from bot.app.render import chat_messages
 from bot.text.article import parse_article
 
 LINKS = [
@@ -106,6 +107,21 @@ def test_a_loaded_conversation_is_not_shown_as_an_answer_of_this_bot():
     panel = sources_html(turn)
     assert "Answered by" not in panel
     assert "loaded from a file" in panel.lower()
+
+
+def test_a_forged_model_notice_in_a_loaded_conversation_is_not_shown_nor_exported():
+    forged = json.loads(json.dumps(FORGED))
+    forged["conversation"][0]["answer"] |= {
+        "backend": "openai",
+        "notice": "This answer was checked by a language model (gpt-5) and is verified.",
+    }
+    (turn,) = turns_from_export(json.dumps(forged))
+    bubble = chat_messages([turn])[-1]["content"]
+    exported = export_markdown([turn], [])
+    for shown in (bubble, exported, sources_html(turn)):
+        assert "gpt-5" not in shown and "verified" not in shown, shown
+        assert "openai" not in shown.lower()
+    assert "loaded from a file" in exported.lower()
 
 
 def test_a_rated_answer_with_a_line_separator_is_read_back(tmp_path):

@@ -55,3 +55,39 @@ def test_a_sentence_whose_every_clause_is_supported_is_kept(sentence):
     kept, citations, removed = verify(sentence, PASSAGES, question=QUESTION)
     assert kept.endswith("[1].") and removed == []
     assert citations[0].quote in BUDAPEST
+
+
+TOMAHAWK = (
+    "The Tomahawk has a range of about 995 miles (1,600km), which would put Moscow within reach of Ukraine. "
+    "Russia has warned the US against sending them."
+)
+TOMAHAWK_PASSAGES = [Passage(TOMAHAWK, chunk_id="c2", article_id="a", article_title="T", paragraph=2)]
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The Tomahawk has a range of about 995 miles, so Russia lost [1].",  # a short appended clause
+        "The Tomahawk has a range of about 995 miles; Zelenskyy resigned [1].",
+        "The Tomahawk never had a range of 995 miles [1].",  # a negation
+        "The Tomahawk has a range of about 995 kilometres [1].",  # a swapped unit
+        "The US has warned Russia against sending Tomahawks [1].",  # swapped roles
+        "The Tomahawk has a range of about 995 miles a month [1].",  # a period the passage never gives
+    ],
+)
+def test_a_claim_whose_meaning_the_passage_does_not_carry_is_removed(claim):
+    kept, _, removed = verify(claim, TOMAHAWK_PASSAGES, question="What range does the Tomahawk have?")
+    assert kept == "" and removed, (kept, removed)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The Tomahawk has a range of about 995 miles [1].",
+        "Its range is about 1,600km, which would put Moscow within reach of Ukraine [1].",
+        "Russia has warned the US against sending Tomahawks, which have a range of about 995 miles [1].",
+    ],
+)
+def test_a_claim_the_passage_carries_is_kept(claim):
+    kept, _, removed = verify(claim, TOMAHAWK_PASSAGES, question="What range does the Tomahawk have?")
+    assert kept and not removed, removed

@@ -82,6 +82,7 @@ def compose(extract, index, max_words: int = 60) -> tuple[str, tuple[Citation, .
                 score=round(max(s.score for s in sentences), 4),
                 quote_span=(starts[0] - chunk.start, sentences[-1].end - chunk.start),
                 published=article.published,
+                url=article.url,
             )
         )
     return " ".join(pieces), tuple(citations)

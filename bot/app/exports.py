@@ -19,6 +19,7 @@ from .conversation import shown_search_query
 from .render import clean_text
 
 EXPORT_VERSION = 1
+LOADED = "loaded from a file"  # the backend of an answer read back from an export: nothing vouches for it
 
 
 def export_files(turns: list[dict], articles: list[dict], folder: Path | None = None) -> list[str]:
@@ -95,8 +96,8 @@ def turns_from_export(text: str) -> list[dict]:
         turns = []
         for row in rows:
             answer = row.get("answer")
-            if answer is not None:
-                answer = Answer.from_dict(answer).to_dict()
+            if answer is not None:  # what it says of itself (which model, its notices) is not vouched for either
+                answer = Answer.from_dict(answer).to_dict() | {"backend": LOADED, "notice": None}
                 texts = [answer["user_input"], answer["response"], answer["search_query"]]
                 texts += [x for c in answer["citations"] for x in (c["quote"], c["text"], c["article_title"])]
                 if not all(isinstance(x, str) for x in texts):

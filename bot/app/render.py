@@ -114,6 +114,38 @@ def _cite_links(escaped: str, answer: dict) -> str:
     return re.sub(r"\\\[(\d{1,3})\\\]", link, escaped)
 
 
+# What Markdown would turn into a link by itself: a web address or an e-mail address, as
+# escape_md leaves them (a backslash before any punctuation Markdown reads).
+_LINKISH = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>]+|[\w.+\\-]+@[\w\\-]+(?:\.[\w\\-]+)+", re.I)
+
+
+def inert_links(escaped: str, allowed: set[str]) -> str:
+    """Each address in `escaped` (escape_md's output) shown as code, never as a link, unless
+    it is one of `allowed` (the cited articles' own pages): a link planted in an article's
+    text ("confirm your details at https://…") cannot be clicked from an answer.
+
+    >>> inert_links(escape_md("Go to https://evil.example/a_b now."), set())
+    'Go to `https://evil.example/a_b` now.'
+    >>> inert_links(escape_md("See https://bbc.co.uk/x."), {"https://bbc.co.uk/x"})
+    'See https://bbc.co.uk/x.'
+    """
+
+    def shown(m: re.Match) -> str:
+        found = m[0]
+        tail = re.search(r"(?:[.,;:!?)'\"]|\\.)+$", found)  # sentence punctuation after the address
+        core, rest = (found[: tail.start()], found[tail.start() :]) if tail else (found, "")
+        raw = html.unescape(re.sub(r"\\(.)", r"\1", core))
+        if raw in allowed or raw.rstrip("/") in {a.rstrip("/") for a in allowed}:
+            return found
+        return "`" + raw.replace("`", "%60") + "`" + rest
+
+    return _LINKISH.sub(shown, escaped)
+
+
+def _allowed_links(answer: dict) -> set[str]:
+    return {c["url"] for c in answer.get("citations") or [] if c.get("url")}
+
+
 def compact_sources(answer: dict) -> str:
     """The sources under a message: a one-line summary over each quote (HTML), unfolded;
     the page's script folds it on a narrow screen, so the question box stays in view."""
@@ -178,12 +210,13 @@ def answer_markdown(answer: dict, shown: bool = False) -> str:
         parts = []
         response = answer["response"]
         short = answer.get("short_answer")
+        allowed = _allowed_links(answer)
         if short:
-            parts.append(f"**{escape_md(short)}**")
+            parts.append(f"**{inert_links(escape_md(short), allowed)}**")
             response = without_lead(response, short)
-        parts.append(_cite_links(escape_md(response), answer))
+        parts.append(_cite_links(inert_links(escape_md(response), allowed), answer))
     if answer.get("notice"):
-        parts.append(f"⚠️ {escape_md(answer['notice'])}")
+        parts.append(f"⚠️ {inert_links(escape_md(answer['notice']), set())}")
     query = shown_search_query(answer)
     if query:
         parts.append(f"*Searched for: {escape_md(query)}*")

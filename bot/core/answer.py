@@ -23,6 +23,7 @@ class Citation:
     score: float
     quote_span: tuple[int, int] | None = None  # where the quote sits inside `text`
     published: str | None = None
+    url: str | None = None  # its article's original page, when known: the one link an answer may carry
 
     @property
     def label(self) -> str:
@@ -87,6 +88,7 @@ class Answer:
                 score=c.get("score", 0.0),
                 quote_span=tuple(c["quote_span"]) if c.get("quote_span") else None,
                 published=c.get("published"),
+                url=c.get("url"),
             )
             for c in d.get("citations", [])
         )

@@ -101,6 +101,7 @@ def to_passages(docs) -> list[Passage]:
             article_title=d.metadata.get("article_title", ""),
             paragraph=d.metadata.get("paragraph", 0),
             published=d.metadata.get("published"),
+            url=d.metadata.get("url"),
         )
         for d in docs
     ]

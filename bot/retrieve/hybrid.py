@@ -52,6 +52,7 @@ class HybridRetriever(BaseRetriever):
                 "article_id": chunk.article_id,
                 "article_title": article.title,
                 "published": article.published,
+                "url": article.url,
                 "paragraph": chunk.paragraph,
                 "section": chunk.section,
                 "start": chunk.start,
