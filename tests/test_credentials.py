@@ -1,6 +1,7 @@
-"""Credentials in a server URL (issue 17, point 7): a user:password in BOT_LLM_BASE_URL or
-BOT_CHROMA_URL is never printed, logged, written to an evaluation run or shown by the
-app - the URL is named without it.
+"""Credentials in a server URL: a user:password in BOT_LLM_BASE_URL or BOT_CHROMA_URL is
+never printed, logged (by any library), written to an evaluation run or shown by the app -
+the URL is named without it. The password holds an '@' and the URL has another one later,
+in its query: the forms a first-'@' or last-'@' rule gets wrong.
 """
 
 from __future__ import annotations
@@ -16,13 +17,42 @@ from test_ui_client import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")
 
-SECRET = "s3cret-Pa55word"
+SECRET = "s3cret@Pa55word"
 RANGE = "What is the range of a Tomahawk missile?"
 
 
 def url_with_password(path: str = "") -> str:
     """A URL with credentials, to a port where nothing listens."""
-    return f"http://alice:{SECRET}@127.0.0.1:{free_port()}{path}"
+    return f"http://alice:{SECRET}@127.0.0.1:{free_port()}{path}?next=editor@example.org"
+
+
+def hidden(text: str) -> bool:
+    return SECRET not in text and "Pa55word" not in text and "s3cret" not in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://alice:s3cret@Pa55word@127.0.0.1:8000/v1?next=editor@example.org",
+        "https://alice:s3cret@Pa55word@example.org",
+        "http://s3cret@Pa55word@10.0.0.1/",
+        "chroma+http://alice:s3cret@Pa55word@host:1/x#a@b",
+    ],
+)
+def test_any_url_form_is_redacted_in_every_library_log(url, caplog):
+    from bot.core.secrets import guard_logging, redact
+
+    guard_logging()
+    caplog.set_level(logging.INFO)
+    logging.getLogger("httpx").info('HTTP Request: POST %s "HTTP/1.1 200 OK"', url)
+    try:
+        raise ConnectionError(f"cannot connect to {url}")
+    except ConnectionError:
+        logging.getLogger("chromadb.api").exception("request failed")
+    assert hidden(redact(url)) and "@" in redact(url)  # the host is still named
+    assert "editor@example.org" in redact("http://h/v1?next=editor@example.org")  # not credentials
+    assert hidden(caplog.text), caplog.text
+    assert "HTTP Request: POST" in caplog.text and "request failed" in caplog.text
 
 
 @pytest.fixture
@@ -35,7 +65,7 @@ def test_a_chroma_url_password_is_never_printed(command, tmp_path):
     url = url_with_password()
     r = bot(*command, index=tmp_path / "chroma", BOT_CHROMA_URL=url)
     assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
-    assert SECRET not in said(r)
+    assert hidden(said(r))
     assert "127.0.0.1" in r.stderr  # the server is still named
 
 
@@ -46,7 +76,7 @@ def test_an_llm_url_password_is_never_printed_nor_written_to_an_evaluation(index
     )
     asked = bot("ask", RANGE, index=index_dir, **env)
     assert asked.returncode == 0, asked.stderr
-    assert SECRET not in said(asked)
+    assert hidden(said(asked))
 
     dataset, out = tmp_path / "one.jsonl", tmp_path / "run"
     dataset.write_text(
@@ -54,10 +84,10 @@ def test_an_llm_url_password_is_never_printed_nor_written_to_an_evaluation(index
     )
     evaluated = bot("eval", dataset, "--out", out, "--no-plots", index=index_dir, **env)
     assert "Traceback" not in evaluated.stderr, evaluated.stderr
-    assert SECRET not in said(evaluated)
+    assert hidden(said(evaluated))
     written = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file()}
     assert "summary.json" in written
-    assert not [name for name, text in written.items() if SECRET in text]
+    assert not [name for name, text in written.items() if not hidden(text)]
     assert "127.0.0.1" in written["summary.json"]  # the server is still recorded
 
 
@@ -93,7 +123,7 @@ def test_the_app_never_shows_or_logs_a_url_password(changes, make_settings, embe
         except AppError as e:
             shown = str(e)
             assert "127.0.0.1" in shown  # the server is still named
-        assert SECRET not in shown
-        assert SECRET not in caplog.text
+        assert hidden(shown)
+        assert hidden(caplog.text)
     finally:
         demo.close()

@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from ..core.errors import BotError, UsageError
+from ..core.secrets import RedactingStream
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,10 +136,16 @@ def main(argv=None) -> int:
         from ..training.train import main as train_main
 
         return train_main(argv[1:])
+    if argv[:1] == ["eval-verifier"]:  # its own options (bot.evaluation.verifier)
+        from ..evaluation.verifier import main as verifier_main
+
+        return verifier_main(argv[1:])
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the command they were given to, whose --help lists what it takes
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     handler = _show_warnings()
     try:
         if args.command == "ask":
@@ -169,6 +176,7 @@ def main(argv=None) -> int:
         return 130
     finally:
         logging.getLogger("bot").removeHandler(handler)
+        sys.stdout, sys.stderr = streams
     return 0
 
 
@@ -200,7 +208,7 @@ def _add_or_remove(args) -> int:
 
 def _index(args) -> int:
     from ..answering.pipeline import ArticleQA
-    from ..core.settings import redact
+    from ..core.secrets import redact
 
     qa = ArticleQA()
     index = qa.index(rebuild=args.rebuild)

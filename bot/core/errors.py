@@ -5,9 +5,15 @@ The logic raises these; the edges (CLI, UI) only turn them into a line of text.
 
 
 class BotError(Exception):
-    """Base class: a problem the user can fix, with a message that says how."""
+    """Base class: a problem the user can fix, with a message that says how. Its text,
+    wherever it is shown, has every secret masked (bot.core.secrets)."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        from .secrets import redact
+
+        return redact(super().__str__()) or ""
 
 
 class UsageError(BotError):

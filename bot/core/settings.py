@@ -16,7 +16,6 @@ bot.core.errors.ConfigError: BOT_TOP_K=0 is out of range - set it to a number fr
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,6 +27,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from .errors import ConfigError
+from .secrets import guard_logging, redact, remember, userinfo
 
 # Chosen on the dev set (tests/eval/article.jsonl): recall@5 of the gold paragraph is
 # at its ceiling while the answerer still sees few enough passages to stay precise.
@@ -37,27 +37,6 @@ DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 40
 MAX_HISTORY_TURN_CHARS = 4000
-
-
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)?([^/@\s]*)@(?=[^@]*$)", re.I)
-
-
-def redact(url: str | None) -> str | None:
-    """A URL as it may be printed, logged or shown: any password in it replaced.
-
-    >>> redact("http://alice:s3cret@127.0.0.1:8000/v1")
-    'http://alice:***@127.0.0.1:8000/v1'
-    >>> redact("https://TOKEN@example.org"), redact("http://127.0.0.1:8000")
-    ('https://***@example.org', 'http://127.0.0.1:8000')
-    """
-    if not url:
-        return url
-
-    def hide(m: re.Match) -> str:
-        user, has_password, _ = m[2].partition(":")
-        return f"{m[1] or ''}{user + ':***' if has_password else '***'}@"
-
-    return _USERINFO.sub(hide, url, count=1)
 
 
 SECRET_NAMES = ("OPENAI_API_KEY", "HF_TOKEN")  # read without the BOT_ prefix, as the providers name them
@@ -134,6 +113,13 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as e:
             raise ConfigError(_message(type(self), e)) from None
+        for url in (self.chroma_url, self.llm_base_url):  # masked in every output from now on
+            credentials = userinfo(url)
+            if credentials:
+                remember(credentials.partition(":")[2] or credentials)
+        for secret in self.secrets.values():
+            remember(secret.get_secret_value())
+        guard_logging()
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..core.secrets import redact
 from . import metrics as M
 from .headline import format_headline
 
@@ -230,7 +231,7 @@ def write_report(out: Path, summary: dict, records: list[dict], plots: bool = Tr
         + "\n"
         + ("\n" + "\n\n".join(images) + "\n" if images else "")
     )
-    (out / "report.md").write_text(text, encoding="utf-8")
+    (out / "report.md").write_text(redact(text) or "", encoding="utf-8")
     return made
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..core.errors import BotError, UsageError
+from ..core.secrets import redact
 from .dataset import Example
 from .scoring import example_fields, score
 
@@ -72,6 +73,8 @@ def write_outputs(out: Path, records: list[dict], summary: dict, plots: bool) ->
 
     with open(out / "results.jsonl", "w", encoding="utf-8") as f:
         for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            f.write(redact(json.dumps(r, ensure_ascii=False)) + "\n")
+    (out / "summary.json").write_text(
+        redact(json.dumps(summary, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8"
+    )
     write_report(out, summary, records, plots=plots)

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..core.settings import redact
+from ..core.secrets import redact
 from . import metrics as M
 from .calibration import best_threshold, threshold_sweep
 from .headline import breakdown

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from ..core.errors import ConfigError
-from ..core.settings import redact
+from ..core.secrets import redact
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 from ..core.errors import IndexFolderError, StoreError
-from ..core.settings import http_url, redact
+from ..core.secrets import redact
+from ..core.settings import http_url
 
 
 def _chroma_settings():
