@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from ..core.answer import REFUSAL, Answer
 from ..core.answerer import Answerer, Draft, Unanswered
-from ..core.errors import IndexChanged
+from ..core.errors import IndexChanged, StoreError
 from ..core.settings import Settings
 from ..reading.reader import Reader
 from ..retrieve.followup import rewrite
@@ -126,7 +126,16 @@ class ArticleQA:
 
                 if self._seen is not None and looks[-1] != self._seen[-1] and not self.settings.chroma_url:
                     forget_system(self.settings.index_dir)  # the store's files were replaced (a rebuild from empty)
-                index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+                try:
+                    index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+                except StoreError as e:
+                    if self._opened is None or rebuild:
+                        raise
+                    # A new build failed (a full disk): the open build goes on answering, and
+                    # the next change to the folder or the index tries again.
+                    log.warning("%s; answering from the index already open", e)
+                    self._seen = looks
+                    return self._opened
                 self.reader.models  # noqa: B018 - the weights, once
                 self._opened = (index, HybridRetriever(index=index, k=self.settings.top_k))
                 self._seen = looks[:1] + self._looks()[1:]  # the folder as read before opening, the mark after

@@ -36,6 +36,54 @@ def is_store_failure(e: BaseException) -> bool:
     return isinstance(e, ChromaError) or type(e).__name__ == "PanicException"
 
 
+_NO_SPACE = ("no space left", "disk is full", "os error 28", "quota exceeded")
+
+
+LOW_DISK = 64 * 1024 * 1024  # free bytes under which a failed build is taken for a full disk
+
+
+def no_space(e: BaseException | None, index_dir: Path | None = None) -> bool:
+    """Whether a failure is a full disk: errno ENOSPC or EDQUOT, or SQLite's and the Rust
+    core's words for it ("database or disk is full", "os error 28") in it or its cause, or,
+    since Chroma's compactor reports a full disk as "Failed to apply logs to the metadata
+    segment", a folder whose disk has under LOW_DISK free."""
+    import errno
+
+    if index_dir is not None:
+        try:
+            if shutil.disk_usage(index_dir).free < LOW_DISK:
+                return True
+        except OSError:
+            pass
+
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(marker in str(e).lower() for marker in _NO_SPACE):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def space_message(index_dir: Path, server: str | None) -> str:
+    """What to say when a build ran out of disk space."""
+    if server:
+        return (
+            f"The Chroma server at {server} ran out of disk space while building - free space on its disk, then run "
+            "`python -m bot index`; the last complete index is kept"
+        )
+    try:
+        free = f"{shutil.disk_usage(index_dir).free / 1e6:,.0f} MB free"
+    except OSError:
+        free = "no space left"
+    return (
+        f"The disk holding {index_dir} is full ({free}) - free some space, then run `python -m bot index`; "
+        "the last complete index is kept and still answers"
+    )
+
+
 def probe(client) -> None:
     """Do what a build and a search do, on a throwaway collection and on each existing
     collection; raises when the store cannot (damage Chroma does not notice on opening)."""

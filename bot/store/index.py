@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import IndexChanged, IndexFolderError, StoreError, UsageError
-from ..core.settings import redact
+from ..core.secrets import redact
 from ..ingest.folder import read_articles
 from ..text.article import Article
 from ..text.words import acronyms, words
@@ -31,7 +31,7 @@ from .build import FORMAT, PREFIX, drop_build, reusable_build, reused_count, swa
 from .chroma import connect
 from .chunking import CHUNKER_VERSION, Chunk, chunk_article
 from .embeddings import Embedder
-from .health import is_store_failure, mark_current, probe, sweep_segments, wipe
+from .health import is_store_failure, mark_current, no_space, probe, space_message, sweep_segments, wipe
 
 STAGING = "-next"  # a forced rebuild is written under name + STAGING, then swapped in
 
@@ -152,6 +152,9 @@ def open_index(
         try:
             chunks_col = _current_build(client, *build_args, build=build, rebuild=rebuild)
         except BaseException as e:
+            if no_space(e, None if settings.chroma_url else settings.index_dir):  # the complete build stays
+                _drop_unfinished(client)
+                raise StoreError(space_message(settings.index_dir, redact(settings.chroma_url))) from None
             if not is_store_failure(e):
                 raise
             if not (rebuild and embedded):
@@ -216,7 +219,8 @@ def _current_build(client, settings, embedder, name, fp, articles, chunks, progr
 
 def _sound_store(index_dir: Path, progress: bool):
     """A client on a store that works, for `--rebuild`: a store that cannot be opened, or
-    that fails the probe, is wiped (Chroma's files only) and started afresh."""
+    that fails the probe, is wiped (Chroma's files only) and started afresh. A full disk
+    is not damage: it is reported, and nothing is removed."""
     try:
         client = connect(index_dir)
         probe(client)
@@ -224,9 +228,23 @@ def _sound_store(index_dir: Path, progress: bool):
     except IndexFolderError:
         raise  # a foreign or read-only folder: not ours to wipe
     except BaseException as e:
+        if no_space(e, index_dir):
+            raise StoreError(space_message(index_dir, None)) from None
         if not isinstance(e, StoreError) and not is_store_failure(e):
             raise
         return _fresh_store(index_dir, e, progress)
+
+
+def _drop_unfinished(client) -> None:
+    """Drop the builds a failed build left unfinished (their space is the first to free);
+    best effort: on a full disk even a drop may fail, and the next build finishes or drops it."""
+    try:
+        for name, col in _complete_builds(client).items():
+            if not (col.metadata or {}).get("complete"):
+                drop_build(client, name)
+    except BaseException as e:  # noqa: BLE001 - the space message matters more than this
+        if not (is_store_failure(e) or isinstance(e, OSError)):
+            raise
 
 
 def _fresh_store(index_dir: Path, failure: BaseException, progress: bool):
