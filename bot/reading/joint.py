@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import loading
 from ..core.errors import ModelError
 from .passages import Read, decode
 
@@ -135,9 +136,10 @@ def fast_bf16() -> bool:
 
 def base_model(model_dir: Path):
     """The bundled MiniLM's transformer and tokenizer (the embedder's own files)."""
-    from transformers import AutoModel, AutoTokenizer
+    with loading.LOCK:
+        from transformers import AutoModel, AutoTokenizer
 
-    return AutoModel.from_pretrained(str(model_dir)), AutoTokenizer.from_pretrained(str(model_dir))
+        return AutoModel.from_pretrained(str(model_dir)), AutoTokenizer.from_pretrained(str(model_dir))
 
 
 def new_span_head(bert, seed: int = 0):

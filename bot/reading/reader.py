@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import loading
 from ..text.nlp import Sentence
 from . import joint, passages
 from . import tokens as tok
@@ -119,7 +120,9 @@ class Reader:
     @property
     def models(self) -> Models:
         if self._models is None:
-            self._models = Models.load()
+            with loading.LOCK:  # two first questions at once load the weights once
+                if self._models is None:
+                    self._models = Models.load()
         return self._models
 
     @property

