@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
 
-.PHONY: setup run test eval eval-bbc eval-archive eval-verifier eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
+.PHONY: setup run test test-busy eval eval-bbc eval-archive eval-verifier eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
 
 setup: $(STAMP)
 
@@ -58,6 +58,10 @@ test: setup
 	else \
 		echo "bbc-dev gate skipped: $(SHARED_EVAL) is missing (put the shared evaluation data beside the repo)"; \
 	fi
+
+# The whole suite while one burner process per core keeps the machine busy (tests/busy.py).
+test-busy: setup
+	$(PY) tests/busy.py $(MAKE) test
 
 # The held-out sets' summaries, reports and plots go to docs/eval/<set>/, the committed copy
 # that the app's Evaluation tab shows (a Space has no eval-runs/ of its own).

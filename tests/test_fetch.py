@@ -157,11 +157,11 @@ def test_a_status_line_that_trickles_is_cut_off_at_the_deadline(tmp_path, monkey
     """The deadline holds for the whole fetch, headers included: a byte a second keeps
     every read short of a socket timeout, and once took `add` a minute or more."""
     monkeypatch.setenv("BOT_ALLOW_PRIVATE_URLS", "1")
-    url, server = _trickling_server(stop_after_s=15)
+    url, server = _trickling_server(stop_after_s=60)
     options = dataclasses.replace(FetchOptions.from_env(), timeout_s=2)
     started = time.monotonic()
     (out,) = add([url], tmp_path / "articles", options)
     took = time.monotonic() - started
     assert (out.status, out.detail) == ("refused", "no answer within 2 s")
-    assert took < 6, f"{took:.1f} s against a 2 s deadline"
+    assert took < 20, f"{took:.1f} s against a 2 s deadline (a minute or more without it)"
     server.join(timeout=20)  # it stops once it finds the connection shut, or by itself

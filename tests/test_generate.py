@@ -224,10 +224,10 @@ def test_a_model_slower_than_the_budget_falls_back_in_time(qa):
     slow = pipeline(qa, llm_timeout_s=0.5)
     slow.load()  # the index and models, so that only the question is timed
     started = time.perf_counter()
-    _, answer = run(slow, WHERE, SlowModel(messages=iter([GOOD]), delay=4.0))
-    # The budget and retrieval, with room for a busy machine; 4 s if the first word were
-    # awaited, 48 s for the whole reply.
-    assert time.perf_counter() - started < 3.5
+    _, answer = run(slow, WHERE, SlowModel(messages=iter([GOOD]), delay=30.0))
+    # The budget and retrieval, with room for a busy machine; 30 s if the first word were
+    # awaited, far more for the whole reply.
+    assert time.perf_counter() - started < 15
     assert answer.backend == "extractive" and answer.citations
     assert answer.notice == (
         "The language model did not answer within 0.5 s; showing the quoted answer from the article instead."

@@ -315,7 +315,7 @@ def test_a_url_that_trickles_is_cut_off_at_the_total_timeout(tmp_path):
         took = time.monotonic() - started
         assert "Traceback" not in r.stderr, r.stderr
         assert r.returncode == 1 and "15 s" in refusal(r, url)
-        assert took < 25  # 15 s for the whole download, plus the process start
+        assert took < 45  # 15 s for the whole download, plus the process start on a busy machine (minutes without it)
     finally:
         server.shutdown()
         server.server_close()

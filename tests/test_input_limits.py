@@ -59,7 +59,7 @@ def test_the_api_refuses_history_over_the_limits_before_searching(history, says)
         bot.ask(FOLLOW_UP, history)
     for part in says:
         assert part in str(e.value)
-    assert time.monotonic() - started < 5  # refused up front, not after searching 5 MB
+    assert time.monotonic() - started < 15  # refused up front, not after searching 5 MB (20 s)
 
 
 @pytest.mark.parametrize("history, says", BAD_HISTORY)

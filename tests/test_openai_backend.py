@@ -19,7 +19,10 @@ WHERE = "Where are Trump and Putin going to hold their second meeting?"
 GOOD = "Trump and Putin will hold their second meeting in Budapest, Hungary [1]."
 TWO = f"{GOOD} The announcement came after a two-hour phone call with Putin [1]."
 FALLBACK = "; showing the quoted answer from the article instead."
-SLACK_S = 1.5  # retrieval and the extractive answer around the model's budget, on a busy machine
+# Each timed check compares with what would happen without the behaviour under test (a
+# server that holds its reply 60 s, a stream that would take 40 s), with room between the
+# two for a machine that runs other work: a loaded CI machine cannot fail them.
+SLACK_S = 10.0  # retrieval and the extractive answer around the model's budget, on a busy machine
 
 
 @pytest.fixture
@@ -94,7 +97,7 @@ def test_server_errors_are_retried_then_fall_back_with_a_notice(openai_qa, serve
     assert len(server.requests) == 3  # one call, two retries
     assert answer.backend == "extractive" and answer.citations and not answer.abstained
     assert answer.notice == "The language model failed (HTTP 500)" + FALLBACK
-    assert 1.5 <= seconds < 4  # backoff 0.5 s + 1 s
+    assert 1.5 <= seconds < 1.5 + SLACK_S  # backoff 0.5 s + 1 s waited, and no more than that
 
 
 def test_rate_limited_then_answered(openai_qa, server):
@@ -102,14 +105,14 @@ def test_rate_limited_then_answered(openai_qa, server):
     answer, seconds = timed(openai_qa.ask, WHERE)
     assert len(server.requests) == 2
     assert answer.backend == "openai" and answer.response == GOOD and answer.notice is None
-    assert seconds < 3
+    assert seconds < 30  # Retry-After honoured, not a long default backoff
 
 
 def test_a_server_slower_than_the_timeout_falls_back_in_time(qa, server):
     # The budget covers the whole answer, retrieval included: 3 s leaves a busy machine time to
     # send the request, which the server then holds past the budget.
     slow = pipeline(qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url, llm_timeout_s=3.0)
-    server.script(Step(GOOD, delay_s=8.0))
+    server.script(Step(GOOD, delay_s=60.0))
     answer, seconds = timed(slow.ask, WHERE)
     assert seconds < 3.0 + SLACK_S and len(server.requests) == 1  # a timeout is not retried
     assert answer.backend == "extractive" and answer.citations
@@ -118,10 +121,10 @@ def test_a_server_slower_than_the_timeout_falls_back_in_time(qa, server):
 
 def test_a_stream_that_stalls_midway_falls_back_in_time(qa, server):
     slow = pipeline(qa, llm="openai", llm_model="test-model", llm_base_url=server.base_url, llm_timeout_s=1.0)
-    server.script(Step(TWO, chunk_delay_s=0.3))
+    server.script(Step(TWO, chunk_delay_s=2.0))
     texts, seconds = timed(lambda: list(slow.stream(WHERE)))
     answer = texts[-1]
-    assert seconds < 1.0 + SLACK_S and answer.backend == "extractive"  # 6 s if the stream were awaited
+    assert seconds < 1.0 + SLACK_S and answer.backend == "extractive"  # 40 s if the stream were awaited
     assert answer.notice == "The language model did not answer within 1 s" + FALLBACK
 
 
@@ -139,7 +142,7 @@ def test_a_malformed_reply_falls_back_with_a_notice(openai_qa, server, body, rea
     server.script(Step(body=body))
     answer, seconds = timed(openai_qa.ask, WHERE)
     assert answer.backend == "extractive" and answer.notice == reason + FALLBACK
-    assert len(server.requests) == 1 and seconds < 2
+    assert len(server.requests) == 1 and seconds < 1.5 + SLACK_S  # not retried (1.5 s of backoff per retry)
 
 
 def test_malformed_json_in_a_plain_completion_falls_back(openai_qa, server):
@@ -171,11 +174,11 @@ def test_an_unreachable_server_falls_back_within_the_retry_budget(qa):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    down = pipeline(qa, llm="openai", llm_model="m", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=10.0)
+    down = pipeline(qa, llm="openai", llm_model="m", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=60.0)
     down.load()  # the index and models, so that only the question is timed
     answer, seconds = timed(down.ask, WHERE)
     assert answer.notice == "The language model could not be reached" + FALLBACK
-    assert seconds < 6  # three refused connections and 1.5 s of backoff, not the 10 s budget
+    assert seconds < 1.5 + SLACK_S  # three refused connections and 1.5 s of backoff, not the 60 s budget
 
 
 def test_the_api_key_is_sent_but_never_logged_or_returned(qa, server, caplog):
