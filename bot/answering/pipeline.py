@@ -117,7 +117,12 @@ class ArticleQA:
         opened = self._opened
         if opened is not None and not rebuild and self._looks() == self._seen:
             return opened
-        with self._lock:
+        if opened is not None and not rebuild:
+            if not self._lock.acquire(blocking=False):
+                return opened  # another question is opening (or building) the new build: answer from this one meanwhile
+        else:
+            self._lock.acquire()
+        try:
             looks = self._looks()
             if self._opened is None or rebuild or looks != self._seen:
                 from ..retrieve.hybrid import HybridRetriever
@@ -143,6 +148,8 @@ class ArticleQA:
             else:
                 fresh = None
             opened = self._opened
+        finally:
+            self._lock.release()
         if fresh is not None:  # the articles' parse, at index time, outside the lock questions wait on
             self.reader.warm(fresh.articles.values())
             self.reader.prune(fresh.articles.values())

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..core.errors import ArticlesError
-from ..text.article import Article, load_articles, parse_article
+from ..text.article import Article, load_articles, parse_article, too_long
 from .fetch import MAX_BYTES, FetchOptions, Refused, fetch
 from .files import read_regular_file
 from .folder import changing, origins, save_origins, write_atomically
@@ -124,7 +124,7 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
     """(article id, normalised text) of one source, or Refused."""
     if path is None:
         data, fetched_kind, final = fetch(label, options)
-        return url_id(final), normalise(data, fetched_kind)
+        return _fits(url_id(final), normalise(data, fetched_kind))
     kind = TEXT_SUFFIXES.get(path.suffix.lower())
     if not os.path.lexists(path) and re.match(r"^[a-z][a-z0-9+.-]+:", label, re.I):
         raise Refused("only http:// and https:// URLs can be fetched")  # "javascript:…", "mailto:…": not a path
@@ -132,7 +132,15 @@ def read_source(label: str, path: Path | None, options: FetchOptions) -> tuple[s
     if kind is None:
         what = sniff_binary(data)
         raise Refused((f"it is {what}; " if what else "") + "only .txt, .md and .html articles can be added")
-    return slug(path.stem), normalise(data, kind)
+    return _fits(slug(path.stem), normalise(data, kind))
+
+
+def _fits(article_id: str, text: str) -> tuple[str, str]:
+    """(article id, text) when the text fits in one article, else Refused saying why."""
+    why = too_long(text)
+    if why:
+        raise Refused(why)
+    return article_id, text
 
 
 def _existing(folder: Path) -> dict[str, Article]:

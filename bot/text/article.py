@@ -112,8 +112,27 @@ def clean_line(line: str) -> str:
     return re.sub(r" {2,}", " ", line).strip()
 
 
+# The longest article indexed: a long-read runs to 60,000 characters; 31,657 paragraphs
+# (2 MB) took 20 minutes and 3.65 GB to index and reopen. Time and memory grow linearly up
+# to this cap (docs/benchmarks.md, "Large articles").
+MAX_ARTICLE_CHARS = 250_000
+
+
+def too_long(text: str) -> str | None:
+    """Why a text is too long to be one article, with what to do; None when it fits."""
+    if len(text) <= MAX_ARTICLE_CHARS:
+        return None
+    return (
+        f"it holds {len(text):,} characters, more than the {MAX_ARTICLE_CHARS:,} one article may hold - "
+        "split it into parts, one file each"
+    )
+
+
 def parse_article(raw: str, article_id: str = "article") -> Article:
     """Parse raw scraped news text. Lines are the unit: the scrape puts one block per line."""
+    why = too_long(raw)
+    if why:
+        raise ArticlesError(f"Article {article_id!r} is too long: {why}")
     lines = [clean_line(x) for x in raw.splitlines()]
     lines = [x for x in lines if x]
     if not lines:
