@@ -96,3 +96,35 @@ def test_training_takes_the_first_n_off_topic_questions_of_each_article_and_scor
     assert all(it.trained for it in items if it.q.source != "offtopic")  # written questions always train
     train_off_topic(items, 0)
     assert not any(it.trained for it in items if it.q.source == "offtopic")
+
+
+def test_a_generated_question_asks_for_the_entity_it_leaves_out():
+    from bot.text import nlp
+    from bot.training.generated import answer_tokens, question_for
+
+    doc = nlp.load()("The firm said profits rose to $1.13bn in 2004, helped by strong sales in Asia.")
+    money = next(e for e in doc.ents if e.label_ == "MONEY")
+    assert answer_tokens(doc, money).text == "$1.13bn"  # the currency sign spaCy leaves outside
+    question = question_for(doc, money)
+    assert question is not None and question.startswith("How much ") and question.endswith("?")
+    assert "1.13bn" not in question and "$" not in question and "2004" in question
+    date = next(e for e in doc.ents if e.label_ == "DATE")
+    asked = question_for(doc, date)
+    assert asked is not None and asked.startswith("When ") and "2004" not in asked and " in ?" not in asked
+
+
+def test_generation_never_reads_a_written_sets_or_a_blind_sets_article(tmp_path):
+    from bot.training.generated import HELD_OUT, corpus_articles
+
+    corpus, eval_dir = tmp_path / "corpus", tmp_path / "eval"
+    (eval_dir / "articles").mkdir(parents=True)
+    for section in ("business", "sport"):
+        (corpus / section).mkdir(parents=True)
+        for n in range(1, 40):
+            (corpus / section / f"{n:03d}.txt").write_text(f"{section} story {n}\n\nBody {n}.", encoding="utf-8")
+    (eval_dir / "articles" / "bbc-sport-007.txt").write_text("sport story 7\n\nBody 7.", encoding="utf-8")
+    held = sorted(h for h in HELD_OUT if h.startswith(("business/0", "sport/0")) and int(h[-3:]) < 40)
+    chosen = {f"{p.parent.name}/{p.stem}" for p in corpus_articles(corpus, eval_dir, n=1000)}
+    assert "sport/007" not in chosen  # its text is a written set's article
+    assert not chosen & set(held)
+    assert len(chosen) == 78 - 1 - len(held)
