@@ -155,19 +155,34 @@ def _batches(order: np.ndarray, longest: np.ndarray, pool: int = 32) -> list[np.
     return out
 
 
-def fit(pairs: list[Pairs], model_dir=None, epochs: int = EPOCHS, seed: int = SEED, log=print) -> joint.JointModel:
+def fit(
+    pairs: list[Pairs],
+    model_dir=None,
+    epochs: int = EPOCHS,
+    seed: int = SEED,
+    log=print,
+    init: Path | None = None,
+) -> joint.JointModel:
+    """Fine-tune from the bundled model, or from the stored reader at `init` (the
+    pre-trained one)."""
     import torch
 
     from ..store.embeddings import bundled_model_dir
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    bert, tokenizer = joint.base_model(model_dir or bundled_model_dir())
+    if init is None:
+        bert, tokenizer = joint.base_model(model_dir or bundled_model_dir())
+        span = joint.new_span_head(bert, seed)
+        scale = torch.nn.Parameter(torch.tensor(10.0))
+        bias = torch.nn.Parameter(torch.tensor(-5.0))
+    else:
+        before = joint.load(init, model_dir)
+        bert, tokenizer, span = before.bert, before.tokenizer, before.span
+        scale = torch.nn.Parameter(torch.tensor(float(before.scale)))
+        bias = torch.nn.Parameter(torch.tensor(float(before.bias)))
     for name, p in bert.named_parameters():
         p.requires_grad = not name.startswith(joint.FROZEN)
-    span = joint.new_span_head(bert, seed)
-    scale = torch.nn.Parameter(torch.tensor(10.0))
-    bias = torch.nn.Parameter(torch.tensor(-5.0))
     params = [p for p in bert.parameters() if p.requires_grad]
     groups: list[dict[str, Any]] = [
         {"params": params},
@@ -228,15 +243,17 @@ def fit(pairs: list[Pairs], model_dir=None, epochs: int = EPOCHS, seed: int = SE
     return model
 
 
-def _key(train: list[Pairs], read: list[tuple[str, list[str]]]) -> str:
+def _key(train: list[Pairs], read: list[tuple[str, list[str]]], start: Path | None = None, epochs: int = EPOCHS) -> str:
     from ..store.embeddings import BUNDLED_SHA256
 
     h = hashlib.sha256()
+    if start is not None:
+        h.update(hashlib.sha256(Path(start).read_bytes()).digest())
     settings = [
         VERSION,
         BUNDLED_SHA256,
         SEED,
-        EPOCHS,
+        epochs,
         LR,
         HEAD_LR,
         BATCH,
@@ -264,17 +281,38 @@ def _from_json(rows: list) -> list[passages.Read]:
     ]
 
 
+PRETRAIN_EPOCHS = 1
+
+
+def pretrain(generated: list[Pairs], cache_dir: Path, log=print) -> Path:
+    """The reader fitted on the generated questions (bot.training.generated), stored as
+    shipped; from the cache when these exact questions were trained on before."""
+    where = Path(cache_dir) / f"pretrained-{_key(generated, [], epochs=PRETRAIN_EPOCHS)}"
+    weights = where / joint.WEIGHTS.name
+    if weights.is_file():
+        log(f"pre-trained reader: reusing {where}")
+        return weights
+    log(
+        f"pre-training the reader on {len(generated)} generated questions, {sum(len(p.texts) for p in generated)} passages"
+    )
+    model = fit(generated, epochs=PRETRAIN_EPOCHS, log=log)
+    where.mkdir(parents=True, exist_ok=True)
+    joint.save(model, weights)
+    return weights
+
+
 def train_and_score(
-    train: list[Pairs], read: list[tuple[str, list[str]]], cache_dir: Path, log=print
+    train: list[Pairs], read: list[tuple[str, list[str]]], cache_dir: Path, log=print, start: Path | None = None
 ) -> tuple[list[list[passages.Read]], Path]:
-    """The reader fitted on `train`, and its reading of each (query, passages) in `read`;
-    from the cache when these exact inputs were trained on before."""
-    where = Path(cache_dir) / f"joint-{_key(train, read)}"
+    """The reader fitted on `train` (from the pre-trained reader at `start`, if given), and
+    its reading of each (query, passages) in `read`; from the cache when these exact inputs
+    were trained on before."""
+    where = Path(cache_dir) / f"joint-{_key(train, read, start)}"
     weights = where / joint.WEIGHTS.name
     scores = where / "reads.json"
     if not (scores.is_file() and weights.is_file()):
         log(f"joint reader: training on {len(train)} questions, {sum(len(p.texts) for p in train)} passages")
-        model = fit(train, log=log)
+        model = fit(train, log=log, init=start)
         where.mkdir(parents=True, exist_ok=True)
         joint.save(model, weights)
         model = joint.load(weights)  # read with the stored (int8) weights, as shipped

@@ -32,6 +32,7 @@ from ..reading.features import span_columns
 from ..reading.model import VERSION, WEIGHTS, Models
 from ..reading.reader import overlaps, prepare
 from ..store.embeddings import Embedder
+from . import generated
 from . import joint as jt
 from .data import TRAINING_FILES, Question, off_topic, swapped, training_sets
 from .stack import (
@@ -51,6 +52,7 @@ SEED = 0
 STACK_SHARE = 0.25  # of the articles: their questions train the ranker and refusal, not the joint reader
 OFF_TOPIC = 6  # off-topic questions trained on, per BBC article (docs/method.md: 0, 2 and 6 compared)
 PROBE = 6  # off-topic questions scored per BBC article, whatever --off-topic trains on
+CORPUS = Path("../shared/corpora/bbc")  # the generated questions' articles (bot.training.generated)
 
 
 def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[int]) -> jt.Pairs:
@@ -128,14 +130,16 @@ def split_articles(items: list[Item], share: float = STACK_SHARE) -> set[str]:
     return set(rng.choice(ids, size=round(share * len(ids)), replace=False).tolist())
 
 
-def add_joint_columns(items: list[Item], stack: set[str], cache_dir: Path, log=print) -> tuple[list[Item], Path]:
-    """Train the joint reader on the questions of the other articles; read every stack
-    question's passages with it and append its columns; return the stack items and the
-    stored weights."""
+def add_joint_columns(
+    items: list[Item], stack: set[str], cache_dir: Path, log=print, start: Path | None = None
+) -> tuple[list[Item], Path]:
+    """Train the joint reader on the questions of the other articles (from the pre-trained
+    reader at `start`, if given); read every stack question's passages with it and append
+    its columns; return the stack items and the stored weights."""
     train = [it.train_pairs for it in items if it.q.article_id not in stack and it.train_pairs is not None]
     kept = [it for it in items if it.q.article_id in stack]
     reads, weights = jt.train_and_score(
-        train, [(it.query, [w.text for w in it.windows]) for it in kept], cache_dir, log
+        train, [(it.query, [w.text for w in it.windows]) for it in kept], cache_dir, log, start
     )
     for it, r in zip(kept, reads, strict=True):
         it.reads = r
@@ -149,14 +153,16 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def manifest(eval_dir: Path, joint_path: Path) -> dict:
+def manifest(eval_dir: Path, joint_path: Path, generated_from: str | None) -> dict:
     """What the weights were made from: the reader's code version, each training file's
-    sha256, the libraries' versions and the joint weights' hash (checked at load)."""
+    sha256, the generated questions' articles, the libraries' versions and the joint
+    weights' hash (checked at load)."""
     from importlib.metadata import version
 
     return {
         "reader_version": VERSION,
         "training_files": {name: sha256(eval_dir / name) for name in TRAINING_FILES},
+        "generated_from_sha256": generated_from,
         "libraries": {name: version(name) for name in ("torch", "transformers", "spacy", "scikit-learn", "numpy")},
         "joint_sha256": sha256(joint_path),
     }
@@ -170,6 +176,7 @@ def train(
     off_topic_n: int = OFF_TOPIC,
     log=print,
     levers_only: bool = False,
+    corpus: Path | None = CORPUS,
 ) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
@@ -180,7 +187,11 @@ def train(
     log(f"{len(questions)} written questions, {len(twins)} swapped-detail twins, {len(probe)} off-topic probes")
     items = prepare_all(articles, questions + twins + probe, cache_dir, log)
     stack = split_articles(items)
-    items, reader_weights = add_joint_columns(items, stack, cache_dir, log)
+    start = generated_from = None
+    if corpus is not None:
+        made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log)
+        start = jt.pretrain(made, cache_dir, log)
+    items, reader_weights = add_joint_columns(items, stack, cache_dir, log, start)
     log(f"stage times so far: {time.perf_counter() - started:.0f} s")
     if levers_only:
         levers(items, off_topic_n, log)
@@ -218,7 +229,7 @@ def train(
             "n_questions": len(questions),
             "n_stack_questions": len(written),
             "off_topic_trained": sum(it.trained and it.q.source == "offtopic" for it in items),
-            "manifest": manifest(eval_dir, joint_out),
+            "manifest": manifest(eval_dir, joint_out, generated_from),
         },
     )
     log(f"wrote {out} ({out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s")
@@ -239,7 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--joint-out", type=Path, default=joint.WEIGHTS, help="the joint reader's layers")
     ap.add_argument("--cache-dir", type=Path, default=Path(".cache/reader"), help="each stage's cached result")
     ap.add_argument("--levers", action="store_true", help="print what the joint reader's columns add; write nothing")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="the BBC corpus the generated questions come from")
+    ap.add_argument(
+        "--no-generated", action="store_true", help="no pre-training on generated questions (to measure what it adds)"
+    )
     args = ap.parse_args(argv)
+    if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
+        print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
+        return 2
     for name in TRAINING_FILES:
         if not (args.eval_dir / name).is_file():
             print(f"{args.eval_dir / name} is missing - pass --eval-dir (the shared evaluation data)", file=sys.stderr)
@@ -247,5 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.off_topic <= PROBE:
         print(f"--off-topic must be between 0 and {PROBE}", file=sys.stderr)
         return 2
-    train(args.eval_dir, args.out, args.joint_out, args.cache_dir, off_topic_n=args.off_topic, levers_only=args.levers)
+    train(
+        args.eval_dir,
+        args.out,
+        args.joint_out,
+        args.cache_dir,
+        off_topic_n=args.off_topic,
+        levers_only=args.levers,
+        corpus=None if args.no_generated else args.corpus,
+    )
     return 0
