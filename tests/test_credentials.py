@@ -49,6 +49,13 @@ def test_any_url_form_is_redacted_in_every_library_log(url, caplog):
         raise ConnectionError(f"cannot connect to {url}")
     except ConnectionError:
         logging.getLogger("chromadb.api").exception("request failed")
+    try:  # the password only in a chained cause's text
+        try:
+            raise ValueError(f"cannot reach {url}")
+        except ValueError as e:
+            raise RuntimeError("fetch failed") from e
+    except RuntimeError:
+        logging.getLogger("urllib3.connectionpool").exception("retrying")
     assert hidden(redact(url)) and "@" in redact(url)  # the host is still named
     assert "editor@example.org" in redact("http://h/v1?next=editor@example.org")  # not credentials
     assert hidden(caplog.text), caplog.text

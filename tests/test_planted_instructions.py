@@ -55,8 +55,8 @@ def test_a_link_planted_in_an_article_is_never_clickable(planted_qa):
     server.script(Step("Readers must confirm their bank details at https://evil.example/verify [1]."))
     answer = qa.ask(question)
     shown = render.answer_markdown(answer.to_dict())
-    if "evil.example" in answer.response:  # kept as supported by its passage: shown, inert
-        assert "`https://evil.example/verify`" in shown
+    assert "evil.example" in answer.response  # its passage supports it: kept, and shown inert
+    assert "`https://evil.example/verify`" in shown
     # Markdown links a bare address in its text; inside an HTML block (the sources' <details>) it is text.
     markdown_text = re.sub(r"<details.*?</details>", "", shown, flags=re.S)
     assert not re.search(r"(?<!`)https://evil\.example", markdown_text), shown

@@ -124,6 +124,16 @@ def test_a_forged_model_notice_in_a_loaded_conversation_is_not_shown_nor_exporte
     assert "loaded from a file" in exported.lower()
 
 
+def test_a_loaded_conversation_cannot_allow_its_own_links():
+    forged = json.loads(json.dumps(FORGED))
+    answer = forged["conversation"][0]["answer"]
+    answer["response"] = "Confirm your details at https://evil.example/verify [1]."
+    answer["citations"][0]["url"] = "https://evil.example/verify"  # claims the link is the article's page
+    (turn,) = turns_from_export(json.dumps(forged))
+    bubble = chat_messages([turn])[-1]["content"]
+    assert "`https://evil.example/verify`" in bubble
+
+
 def test_a_rated_answer_with_a_line_separator_is_read_back(tmp_path):
     (turn,) = turns_from_export(json.dumps(FORGED, ensure_ascii=False))
     log = tmp_path / "feedback.jsonl"

@@ -112,12 +112,16 @@ class ArticleQA:
             return (stat(s.articles_dir),)
         return stat(s.articles_dir), current_mark(s.index_dir), (stat(s.index_dir / "chroma.sqlite3") or (0, 0))[1]
 
-    def _current(self, *, rebuild: bool = False, progress: bool = True) -> tuple:
-        """(index, retriever) of the current build, reopened when it changed."""
-        opened = self._opened
-        if opened is not None and not rebuild and self._looks() == self._seen:
+    def _current(self, *, rebuild: bool = False, progress: bool = True, wait: bool = False) -> tuple:
+        """(index, retriever) of the current build, reopened when it changed. While another
+        thread opens (or builds) the new build, the open one answers, unless `wait` or the
+        store's files were replaced under it."""
+        opened, seen = self._opened, self._seen
+        looks = self._looks()
+        if opened is not None and not rebuild and looks == seen:
             return opened
-        if opened is not None and not rebuild:
+        same_store = seen is not None and looks[-1] == seen[-1]
+        if opened is not None and not rebuild and not wait and same_store:
             if not self._lock.acquire(blocking=False):
                 return opened  # another question is opening (or building) the new build: answer from this one meanwhile
         else:
@@ -129,12 +133,13 @@ class ArticleQA:
                 from ..store.chroma import forget_system
                 from ..store.index import open_index
 
-                if self._seen is not None and looks[-1] != self._seen[-1] and not self.settings.chroma_url:
+                replaced = self._seen is not None and looks[-1] != self._seen[-1] and not self.settings.chroma_url
+                if replaced:
                     forget_system(self.settings.index_dir)  # the store's files were replaced (a rebuild from empty)
                 try:
                     index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
                 except StoreError as e:
-                    if self._opened is None or rebuild:
+                    if self._opened is None or rebuild or replaced:  # the open one's store is gone too
                         raise
                     # A new build failed (a full disk): the open build goes on answering, and
                     # the next change to the folder or the index tries again.
@@ -167,7 +172,7 @@ class ArticleQA:
         """(index, passages, evidence) for a question and its search query, from the current
         build; asked again on the new build when another process replaced it meanwhile."""
         for attempt in (1, 2):
-            index, retriever = self._current(progress=False)
+            index, retriever = self._current(progress=False, wait=attempt == 2)
             try:
                 docs = retriever.search(query, article_id=article_id)
                 talked_of = conversation_article(history, index, retriever) if article_id is None else None
@@ -180,8 +185,8 @@ class ArticleQA:
             except IndexChanged:
                 if attempt == 2:
                     raise
-                with self._lock:
-                    self._seen = None
+                if self._opened is not None and self._opened[0] is index:
+                    self._seen = None  # look again, now waiting for a build in progress
         raise AssertionError("unreachable")
 
     def load(self) -> None:

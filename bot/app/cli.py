@@ -174,6 +174,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception:  # a bug: its trace, through the redacting stream, and a failure exit
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        return 1
     finally:
         logging.getLogger("bot").removeHandler(handler)
         sys.stdout, sys.stderr = streams

@@ -96,8 +96,11 @@ def turns_from_export(text: str) -> list[dict]:
         turns = []
         for row in rows:
             answer = row.get("answer")
-            if answer is not None:  # what it says of itself (which model, its notices) is not vouched for either
+            if (
+                answer is not None
+            ):  # what it says of itself (which model, its notices, its links) is not vouched for either
                 answer = Answer.from_dict(answer).to_dict() | {"backend": LOADED, "notice": None}
+                answer["citations"] = [c | {"url": None} for c in answer["citations"]]
                 texts = [answer["user_input"], answer["response"], answer["search_query"]]
                 texts += [x for c in answer["citations"] for x in (c["quote"], c["text"], c["article_title"])]
                 if not all(isinstance(x, str) for x in texts):

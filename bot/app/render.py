@@ -116,7 +116,7 @@ def _cite_links(escaped: str, answer: dict) -> str:
 
 # What Markdown would turn into a link by itself: a web address or an e-mail address, as
 # escape_md leaves them (a backslash before any punctuation Markdown reads).
-_LINKISH = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>]+|[\w.+\\-]+@[\w\\-]+(?:\.[\w\\-]+)+", re.I)
+_LINKISH = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>&]+|[\w.+\\-]+@[\w\\-]+(?:\.[\w\\-]+)+", re.I)
 
 
 def inert_links(escaped: str, allowed: set[str]) -> str:
@@ -140,6 +140,12 @@ def inert_links(escaped: str, allowed: set[str]) -> str:
         return "`" + raw.replace("`", "%60") + "`" + rest
 
     return _LINKISH.sub(shown, escaped)
+
+
+def shown_text(text: str, allowed: frozenset[str] | set[str] = frozenset()) -> str:
+    """Text from an answer, an article or a model as Markdown that shows it literally:
+    escaped (`escape_md`), and with every address but `allowed` inert (`inert_links`)."""
+    return inert_links(escape_md(text), set(allowed))
 
 
 def _allowed_links(answer: dict) -> set[str]:
@@ -174,7 +180,7 @@ def refusal_markdown(answer: dict) -> str:
     say", the closest passage it found as a collapsed hint. No reasons, no timing."""
     response = answer.get("response") or REFUSAL
     if not response.startswith(REFUSAL):
-        return escape_md(response.split("\n")[0])  # its own message (instructions, not a question)
+        return shown_text(response.split("\n")[0])  # its own message (instructions, not a question)
     parts = [escape_md(REFUSAL)]
     closest = next((c for c in answer.get("retrieved_contexts") or [] if c.strip()), None)
     if closest:
@@ -212,14 +218,14 @@ def answer_markdown(answer: dict, shown: bool = False) -> str:
         short = answer.get("short_answer")
         allowed = _allowed_links(answer)
         if short:
-            parts.append(f"**{inert_links(escape_md(short), allowed)}**")
+            parts.append(f"**{shown_text(short, allowed)}**")
             response = without_lead(response, short)
-        parts.append(_cite_links(inert_links(escape_md(response), allowed), answer))
+        parts.append(_cite_links(shown_text(response, allowed), answer))
     if answer.get("notice"):
-        parts.append(f"⚠️ {inert_links(escape_md(answer['notice']), set())}")
+        parts.append(f"⚠️ {shown_text(answer['notice'])}")
     query = shown_search_query(answer)
     if query:
-        parts.append(f"*Searched for: {escape_md(query)}*")
+        parts.append(f"*Searched for: {shown_text(query)}*")
     sources = compact_sources(answer)
     if sources:
         parts.append(sources)
@@ -243,7 +249,7 @@ def chat_messages(turns: list[dict], pending: str | None = None, shown: int | No
         elif turn.get("error"):
             content = f"⚠️ {escape_md(turn['error'])}"
         elif n == len(turns) - 1 and pending:
-            content = escape_md(pending) + " …"
+            content = shown_text(pending) + " …"
         else:
             content = "…"
         messages.append({"role": "assistant", "content": content})

@@ -41,9 +41,33 @@ def remember(secret: str | None) -> None:
 
 
 def userinfo(url: str | None) -> str | None:
-    """The credentials part of a URL ("user:password"), or None."""
-    m = _USERINFO.search(url or "")
-    return m[2] if m else None
+    """The credentials part of a URL ("user:password"), or None: all before the authority's
+    last '@', whatever it holds (spaces, '@', percent-escapes)."""
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(url or "").netloc
+    except ValueError:
+        return None
+    credentials, at, _ = netloc.rpartition("@")
+    return credentials if at and credentials else None
+
+
+def remember_credentials(url: str | None) -> None:
+    """Mask a URL's password (or lone token) from now on, as written and decoded."""
+    from urllib.parse import unquote
+
+    credentials = userinfo(url)
+    if credentials:
+        secret = credentials.partition(":")[2] or credentials
+        remember(secret)
+        remember(unquote(secret))
+
+
+def redact_unparsed(raw: str) -> str:
+    """A string meant as a URL that did not parse (a password holding '/', '?' or '#'):
+    everything between '://' and its last '@' masked."""
+    return re.sub(r"(://)[^@]*@", r"\1" + MASK + "@", redact(raw))
 
 
 @overload
@@ -83,7 +107,7 @@ def guard_logging() -> None:
             clean = redact(message)
             if clean != message:
                 record.msg, record.args = clean, None
-            if record.exc_info and (_secrets or "@" in str(record.exc_info[1])):
+            if record.exc_info:  # a chained cause may hold what the message does not
                 record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
                 record.exc_info = None
             return record
@@ -101,6 +125,10 @@ class RedactingStream:
     def write(self, text: str) -> int:
         self._stream.write(redact(text) or "")
         return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)

@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from .errors import ConfigError
-from .secrets import guard_logging, redact, remember, userinfo
+from .secrets import guard_logging, redact_unparsed, remember, remember_credentials
 
 # Chosen on the dev set (tests/eval/article.jsonl): recall@5 of the gold paragraph is
 # at its ceiling while the answerer still sees few enough passages to stay precise.
@@ -114,9 +114,7 @@ class Settings(BaseSettings):
         except ValidationError as e:
             raise ConfigError(_message(type(self), e)) from None
         for url in (self.chroma_url, self.llm_base_url):  # masked in every output from now on
-            credentials = userinfo(url)
-            if credentials:
-                remember(credentials.partition(":")[2] or credentials)
+            remember_credentials(url)
         for secret in self.secrets.values():
             remember(secret.get_secret_value())
         guard_logging()
@@ -152,9 +150,7 @@ def _message(cls: type[Settings], error: ValidationError) -> str:
     var = name if name == "secrets" else f"BOT_{name.upper()}"
     field = cls.model_fields.get(name)
     if field is not None and problem["type"] == "http_url":
-        return (
-            f"{var}={redact(raw)!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
-        )
+        return f"{var}={redact_unparsed(raw)!r} is not an http(s) URL - set it like {(field.examples or ['http://host:port'])[0]}"
     if field is not None and field.annotation in (int, float):
         kind = int if field.annotation is int else float
         bounds = {type(m): m for m in field.metadata}

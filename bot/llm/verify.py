@@ -137,10 +137,10 @@ REFUSALS = frozenset(
 _CANONICAL_UNIT = {
     **dict.fromkeys(("million", "m"), "m"),
     **dict.fromkeys(("billion", "bn"), "bn"),
-    **dict.fromkeys(("percent", "per cent", "%"), "%"),
+    **dict.fromkeys(("percent", "%"), "%"),  # "per cent" is read as one word (`_tokens`)
     **dict.fromkeys(("mile", "miles"), "mile"),
     **dict.fromkeys(("km", "kilometre", "kilometres", "kilometer", "kilometers"), "km"),
-    **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
+    **dict.fromkeys(("metre", "metres", "meter", "meters"), "metre"),
     **dict.fromkeys(("ft", "feet", "foot"), "ft"),
     **dict.fromkeys(("kg", "kilogram", "kilograms", "kilo", "kilos"), "kg"),
     **dict.fromkeys(("tonne", "tonnes", "ton", "tons"), "tonne"),
@@ -162,6 +162,7 @@ NUMBER_WORDS = {
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
         "seventeen eighteen nineteen twenty".split()
     )
+    if w != "one"  # "no one", "one of them": seldom a count
 } | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "dozen": "12"}
 ORDINALS = frozenset("second third fourth fifth sixth seventh eighth ninth tenth".split())
 _COUNTED = frozenset(("a", "an", "per", "every", "each"))  # "a year": a period as much as "12 years"
@@ -173,7 +174,8 @@ _NOT_NAMES = frozenset("i mr mrs ms dr sir the a an it he she they we its his he
 def _tokens(text: str) -> list[str]:
     """Lower-cased words, numbers and currency signs, number words as digits, "n't" apart."""
     out = []
-    for t in _UNIT_TOKEN.findall(strip_markers(text).replace("n't", " n't").replace("’", "'")):
+    text = re.sub(r"(?i)\bper\s+cent\b", "percent", strip_markers(text))
+    for t in _UNIT_TOKEN.findall(text.replace("n't", " n't").replace("’", "'")):
         t = t.lower()
         out.append(NUMBER_WORDS.get(t, t.replace(",", "")))
     return out
@@ -259,6 +261,8 @@ def changed_meaning(sentence: str, passage: str) -> str | None:
     """
     claim, text = _tokens(sentence), _tokens(passage)
     have = set(text)
+    spans = split_sentences(passage) or [(0, len(passage))]
+    closest = max((passage[a:b] for a, b in spans), key=lambda t: support(sentence, t))
     claimed = {stem(w) for w in claim if w not in STOPWORDS and w not in NEGATORS}
     negators = [w for w in claim if w in NEGATORS]
     if negators and not have & NEGATORS:
@@ -266,7 +270,7 @@ def changed_meaning(sentence: str, passage: str) -> str | None:
     for w in claim:
         if w in REFUSALS and stem(w) not in {stem(x) for x in have}:
             return f"it says “{w}”, the passage does not"
-    if not negators and _negated(text, claimed):
+    if not negators and _negated(_tokens(closest), claimed):
         return "the passage negates what it says"
     for unit in sorted(_units(claim) - _units(text)):
         return f"it counts in {unit}, the passage does not"
@@ -286,10 +290,12 @@ def changed_meaning(sentence: str, passage: str) -> str | None:
         name = words(m[0])
         if not name or name[0] in _NOT_NAMES or name[0] in META_TERMS or name[0] in known:
             continue
-        if len(name[0]) >= 4 and any(k.startswith(name[0][:4]) for k in known):
-            continue  # "Sri Lankan" of "Sri Lanka", "British" of "Britain"
+        stem_of = name[0][: max(4, len(name[0]) - 3)]
+        if len(name[0]) >= 4 and any(k.startswith(stem_of) for k in known):
+            continue  # "Sri Lankan" of "Sri Lanka", "British" of "Britain" (not "Australia" of "Austria")
         return f"the passage does not name “{m[0]}”"
-    turned = {(p, v, a) for a, v, p in _roles(passage)} - _roles(passage)
+    stated_roles = _roles(passage)
+    turned = {(p, v, a) for a, v, p in stated_roles} - stated_roles
     for agent, _verb, patient in _roles(sentence) & turned:
         return f"it swaps who does what (“{agent}” and “{patient}”)"
     return None

@@ -38,9 +38,22 @@ _APPROX = re.compile(
 
 
 def _with_currency(s: Sentence, a: int, b: int) -> str:
+    """The span's text, in whole words (a span may end inside one: "$717" of "$717m",
+    "apologis" of "apologised"), with the currency sign and the approximator before it.
+
+    >>> s = Sentence(0, 100, 150, "Donors promised about $717m; he apologised.", 1, False)
+    >>> _with_currency(s, 123, 126), _with_currency(s, 132, 140)  # "717", "apologis"
+    ('about $717m', 'apologised')
+    """
+    text, lo = s.text, s.start
+    while a < b < lo + len(text) and text[b - lo - 1].isalnum() and text[b - lo].isalnum():
+        b += 1
+    while lo < a < b and text[a - lo].isalnum() and text[a - lo - 1].isalnum():
+        a -= 1
     if a > s.start and s.text[a - s.start - 1] in CURRENCY:  # spaCy leaves "£" outside "1.5bn"
         a -= 1
-    if s.text[a - s.start : a - s.start + 1].isdigit() or (a > s.start and s.text[a - s.start - 1] in CURRENCY):
+    first = s.text[a - s.start : a - s.start + 1]
+    if first.isdigit() or (first and first in CURRENCY):
         before = _APPROX.search(s.text[: a - s.start])
         if before:
             a = s.start + before.start()

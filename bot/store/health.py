@@ -49,7 +49,9 @@ def no_space(e: BaseException | None, index_dir: Path | None = None) -> bool:
     segment", a folder whose disk has under LOW_DISK free."""
     import errno
 
-    if index_dir is not None:
+    if not isinstance(e, Exception):  # Ctrl-C, exit: never taken for a full disk
+        return False
+    if index_dir is not None and is_store_failure(e):
         try:
             if shutil.disk_usage(index_dir).free < LOW_DISK:
                 return True
