@@ -28,13 +28,13 @@ index: setup
 # training: its gates are its held-out figures. No gate on faithfulness or the citation metrics:
 # the extractive answer quotes the passage it cites, so they are 1.0 by construction. Latency
 # gates sit near 3x the measured p95.
-EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33,answer_recall=0.75,citation_gold_hit=0.87,correct_refusal_rate=0.55,answer_rate=0.91,precision=0.62
+EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33,answer_recall=0.75,citation_gold_hit=0.80,correct_refusal_rate=0.66,answer_rate=0.86,precision=0.62
 
 # The same on bbc-dev (15 BBC articles held out of training), pinned to each question's
 # article and as an archive of the 15 (no article pinned).
 SHARED_EVAL ?= ../shared/eval
-BBC_GATES := answerable_right=0.72,unanswerable_refused=0.58,answerable_refused<=0.06,precision=0.63
-ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.71,unanswerable_refused=0.50,answerable_refused<=0.05
+BBC_GATES := answerable_right=0.69,unanswerable_refused=0.61,answerable_refused<=0.06,precision=0.61
+ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.67,unanswerable_refused=0.54,answerable_refused<=0.05
 # The citation verifier on written claims over bbc-dev's articles (bot/evaluation/verifier.py).
 VERIFIER_GATES := precision=0.70,recall=0.62,kept=0.72
 
@@ -78,8 +78,9 @@ eval-verifier: setup
 	$(PY) -m bot eval-verifier --articles $(SHARED_EVAL)/articles --fail-under '$(VERIFIER_GATES)'
 
 # The reader's weights (bot/reading/weights.json, joint.npz) from bbc-train and bbc-train2 in
-# ../shared/eval; fixed seed; each stage cached under .cache/reader/ (about 45 minutes on 2
-# cores from a clean cache, docs/method.md). bbc-dev, the seed's sets and SQuAD stay out.
+# ../shared/eval and questions generated from ../shared/corpora/bbc; fixed seed; each stage
+# cached under .cache/reader/ (80 minutes on 2 cores from a clean cache, docs/method.md).
+# bbc-dev, the seed's sets, SQuAD and the blind sets' articles stay out.
 train-answerer: setup
 	$(PY) -m bot train-answerer
 

@@ -42,6 +42,7 @@ CITATION_KEYS = {
     "score",
     "quote_span",
     "published",
+    "url",
 }
 
 RANGE = "What is the range of a Tomahawk missile?"
@@ -53,7 +54,7 @@ UNANSWERABLE = [
         "How much does a Tomahawk missile cost?",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known: the refusal lets the range sentence through (P 0.29 against a threshold of 0.18), "
+            reason="known: the refusal lets the range sentence through (P 0.24 against a threshold of 0.21), "
             "though no short answer of money is offered (docs/method.md#what-limits-it)",
         ),
     ),
@@ -160,7 +161,7 @@ def test_the_range_leads_with_its_short_answer(cited):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known: the ranker prefers the White House sentence (Zelenskyy's meeting) to the Budapest one "
+    reason="known: the ranker prefers the sentence on their earlier meeting in Alaska to the Budapest one "
     "(docs/method.md#what-limits-it)",
 )
 def test_where_trump_and_putin_will_meet_is_budapest(qa):
