@@ -23,18 +23,19 @@ run: setup
 index: setup
 	$(PY) -m bot index
 
-# Gates just under the measured figures (docs/evaluation.md), so that a drop in answer quality
+# Gates two questions under the measured figures (docs/evaluation.md: a CPU without bf16
+# scores in fp32 and may move a borderline question), so that a drop in answer quality
 # fails the tests; a question that errors fails every gate. The seed's dev set is held out of
 # training: its gates are its held-out figures. No gate on faithfulness or the citation metrics:
 # the extractive answer quotes the passage it cites, so they are 1.0 by construction. Latency
 # gates sit near 3x the measured p95.
-EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33,answer_recall=0.75,citation_gold_hit=0.80,correct_refusal_rate=0.66,answer_rate=0.86,precision=0.62
+EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33,answer_recall=0.75,citation_gold_hit=0.79,correct_refusal_rate=0.62,answer_rate=0.85,precision=0.62
 
 # The same on bbc-dev (15 BBC articles held out of training), pinned to each question's
 # article and as an archive of the 15 (no article pinned).
 SHARED_EVAL ?= ../shared/eval
-BBC_GATES := answerable_right=0.69,unanswerable_refused=0.61,answerable_refused<=0.06,precision=0.61
-ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.67,unanswerable_refused=0.54,answerable_refused<=0.05
+BBC_GATES := answerable_right=0.685,unanswerable_refused=0.60,answerable_refused<=0.06,precision=0.61
+ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.67,unanswerable_refused=0.53,answerable_refused<=0.06
 # The citation verifier on written claims over bbc-dev's articles (bot/evaluation/verifier.py).
 VERIFIER_GATES := precision=0.70,recall=0.62,kept=0.72
 
