@@ -57,16 +57,6 @@ def refusal_text(question: str, reason: str | None = None) -> str:
     return NOT_A_QUESTION if gives_instructions(question) else REFUSAL
 
 
-def conversation_article(history: list[dict], index, retriever) -> str | None:
-    """With several articles and none pinned, the article the conversation was about: the
-    best-retrieved one for the last question asked (a follow-up stays with it)."""
-    last = next((t.get("content") for t in reversed(history) if t.get("role") == "user"), None)
-    if len(index.articles) < 2 or not isinstance(last, str) or not last.strip():
-        return None
-    found = retriever.search(last)
-    return found[0].metadata["article_id"] if found else None
-
-
 class ArticleQA:
     """The pipeline over one articles folder and index, shared by every thread that asks.
 
@@ -113,9 +103,8 @@ class ArticleQA:
         return stat(s.articles_dir), current_mark(s.index_dir), (stat(s.index_dir / "chroma.sqlite3") or (0, 0))[1]
 
     def _current(self, *, rebuild: bool = False, progress: bool = True, wait: bool = False) -> tuple:
-        """(index, retriever) of the current build, reopened when it changed. While another
-        thread opens (or builds) the new build, the open one answers, unless `wait` or the
-        store's files were replaced under it."""
+        """(index, retriever) of the current build, reopened when it changed; the open one
+        answers while another thread builds, unless `wait` or its store's files were replaced."""
         opened, seen = self._opened, self._seen
         looks = self._looks()
         if opened is not None and not rebuild and looks == seen:
@@ -123,7 +112,7 @@ class ArticleQA:
         same_store = seen is not None and looks[-1] == seen[-1]
         if opened is not None and not rebuild and not wait and same_store:
             if not self._lock.acquire(blocking=False):
-                return opened  # another question is opening (or building) the new build: answer from this one meanwhile
+                return opened  # another thread is opening (or building) the new build
         else:
             self._lock.acquire()
         try:
@@ -134,15 +123,13 @@ class ArticleQA:
                 from ..store.index import open_index
 
                 replaced = self._seen is not None and looks[-1] != self._seen[-1] and not self.settings.chroma_url
-                if replaced:
-                    forget_system(self.settings.index_dir)  # the store's files were replaced (a rebuild from empty)
+                if replaced:  # the store's files were replaced (a rebuild from empty)
+                    forget_system(self.settings.index_dir)
                 try:
                     index = open_index(self.settings, self.embedder, rebuild=rebuild, progress=progress)
                 except StoreError as e:
                     if self._opened is None or rebuild or replaced:  # the open one's store is gone too
                         raise
-                    # A new build failed (a full disk): the open build goes on answering, and
-                    # the next change to the folder or the index tries again.
                     log.warning("%s; answering from the index already open", e)
                     self._seen = looks
                     return self._opened
@@ -175,7 +162,7 @@ class ArticleQA:
             index, retriever = self._current(progress=False, wait=attempt == 2)
             try:
                 docs = retriever.search(query, article_id=article_id)
-                talked_of = conversation_article(history, index, retriever) if article_id is None else None
+                talked_of = retriever.conversation_article(history) if article_id is None else None
                 evidence = select(question, history, docs, index, self.reader, article_id, talked_of)
                 # The reader reads the whole article: a passage it quotes that the search did
                 # not rank is added to the contexts, so every citation names a retrieved passage.

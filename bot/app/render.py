@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from ..core.answer import REFUSAL, Answer
 from ..ingest.folder import source_url
 from .conversation import shown_search_query
+from .links import inert_links
 
 SHOWN_QUESTION_CHARS = 300  # a 100,000-character paste is shown clipped, not in full
 SHORT_TITLE_WORDS = 6
@@ -112,34 +113,6 @@ def _cite_links(escaped: str, answer: dict) -> str:
         return f'<a class="cite" href="#cite-{key}-{n}" title="Show source {n}">[{n}]</a>'
 
     return re.sub(r"\\\[(\d{1,3})\\\]", link, escaped)
-
-
-# What Markdown would turn into a link by itself: a web address or an e-mail address, as
-# escape_md leaves them (a backslash before any punctuation Markdown reads).
-_LINKISH = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>&]+|[\w.+\\-]+@[\w\\-]+(?:\.[\w\\-]+)+", re.I)
-
-
-def inert_links(escaped: str, allowed: set[str]) -> str:
-    """Each address in `escaped` (escape_md's output) shown as code, never as a link, unless
-    it is one of `allowed` (the cited articles' own pages): a link planted in an article's
-    text ("confirm your details at https://…") cannot be clicked from an answer.
-
-    >>> inert_links(escape_md("Go to https://evil.example/a_b now."), set())
-    'Go to `https://evil.example/a_b` now.'
-    >>> inert_links(escape_md("See https://bbc.co.uk/x."), {"https://bbc.co.uk/x"})
-    'See https://bbc.co.uk/x.'
-    """
-
-    def shown(m: re.Match) -> str:
-        found = m[0]
-        tail = re.search(r"(?:[.,;:!?)'\"]|\\.)+$", found)  # sentence punctuation after the address
-        core, rest = (found[: tail.start()], found[tail.start() :]) if tail else (found, "")
-        raw = html.unescape(re.sub(r"\\(.)", r"\1", core))
-        if raw in allowed or raw.rstrip("/") in {a.rstrip("/") for a in allowed}:
-            return found
-        return "`" + raw.replace("`", "%60") + "`" + rest
-
-    return _LINKISH.sub(shown, escaped)
 
 
 def shown_text(text: str, allowed: frozenset[str] | set[str] = frozenset()) -> str:

@@ -40,6 +40,15 @@ class HybridRetriever(BaseRetriever):
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))[:k]
         return [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked]
 
+    def conversation_article(self, history: list[dict]) -> str | None:
+        """With several articles and none pinned, the article the conversation was about: the
+        best-retrieved one for the last question asked (a follow-up stays with it)."""
+        last = next((t.get("content") for t in reversed(history) if t.get("role") == "user"), None)
+        if len(self.index.articles) < 2 or not isinstance(last, str) or not last.strip():
+            return None
+        found = self.search(last)
+        return found[0].metadata["article_id"] if found else None
+
     def document(self, cid: str, score: float = 0.0, dense: float = 0.0, lexical: float = 0.0) -> Document:
         """A passage as a LangChain Document, with its ids, scores and span."""
         chunk = self.index.chunks[cid]
