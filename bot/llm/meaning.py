@@ -19,10 +19,6 @@ META_TERMS = frozenset(
         "says said based provided given answer question yes sure okay ok certainly"
     )
 )
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
-# Markers after a sentence's stop(s), and the quote or bracket closing it, cite that sentence.
-MARKERS_AFTER_STOP = re.compile(r"([.!?…]+[\"”’')\]]*)((?:\s*\[\d{1,3}\])+)")
 
 
 def strip_markers(text: str) -> str:
@@ -211,6 +207,6 @@ def changed_meaning(sentence: str, passage: str) -> str | None:
         return f"the passage does not name “{m[0]}”"
     stated_roles = _roles(passage)
     turned = {(p, v, a) for a, v, p in stated_roles} - stated_roles
-    for agent, _verb, patient in _roles(sentence) & turned:
+    for agent, _verb, patient in (_roles(sentence) & turned) if turned else ():  # no parse when nothing can turn
         return f"it swaps who does what (“{agent}” and “{patient}”)"
     return None

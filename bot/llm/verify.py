@@ -38,15 +38,16 @@ from ..core.answer import MARKER, Citation
 from ..store.chunking import split_sentences
 from ..text.words import terms, words
 from .meaning import (
-    MARKER_LIST,
-    MARKERS_AFTER_STOP,
-    NUMBER,
     changed_meaning,
     claim_terms,
     strip_markers,
     support,
 )
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
+# Markers after a sentence's stop(s), and the quote or bracket closing it, cite that sentence.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?…]+[\"”’')\]]*)((?:\s*\[\d{1,3}\])+)")
 SUPPORT_THRESHOLD = 0.6
 # A clause of three or more content terms must be supported on its own, at this lower bar:
 # a well-supported sentence must not carry an invented claim on its tail ("Trump and Putin
@@ -64,7 +65,7 @@ def markers_before_stop(text: str) -> str:
     >>> markers_before_stop('It is in Budapest. [1] [2] He said “soon.” [3] Wait… [4]')
     'It is in Budapest [1] [2]. He said “soon [3].” Wait [4]…'
     """
-    return MARKERS_AFTER_STOP.sub(lambda m: f"{m[2]}{m[1]}", text)
+    return _MARKERS_AFTER_STOP.sub(lambda m: f"{m[2]}{m[1]}", text)
 
 
 def normalize_markers(text: str) -> str:
@@ -73,12 +74,12 @@ def normalize_markers(text: str) -> str:
     >>> normalize_markers("It is in Budapest. [1] [2] Yes, see [1, 3].")
     'It is in Budapest [1] [2]. Yes, see [1][3].'
     """
-    return markers_before_stop(MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m[1].split(",")), text))
+    return markers_before_stop(_MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m[1].split(",")), text))
 
 
 def numbers(text: str) -> set[str]:
     """Numbers as written, separators dropped: numbers('3,350 ERAMs, 2.5 km, [4]') -> {'3350', '2.5'}."""
-    return {n.replace(",", "") for n in NUMBER.findall(strip_markers(text))}
+    return {n.replace(",", "") for n in _NUMBER.findall(strip_markers(text))}
 
 
 def unsupported_clause(sentence: str, passage: str) -> str | None:
