@@ -32,7 +32,7 @@ from ..reading.features import span_columns
 from ..reading.model import VERSION, WEIGHTS, Models
 from ..reading.reader import overlaps, prepare
 from ..store.embeddings import Embedder
-from . import generated
+from . import generated, siblings
 from . import joint as jt
 from .data import TRAINING_FILES, Question, off_topic, swapped, training_sets
 from .stack import (
@@ -122,10 +122,22 @@ def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print)
     return items
 
 
+def sibling_items(articles, questions, stack: set[str], corpus: Path, eval_dir: Path, cache_dir: Path, log=print):
+    """The joint reader's sibling-article negatives (bot.training.siblings), made from the
+    questions of the articles it trains on only."""
+    found = siblings.nearest(
+        {a: articles[a] for a in sorted({q.article_id for q in questions}) if a not in stack},
+        siblings.corpus_candidates(corpus, eval_dir),
+    )
+    made = siblings.sibling_questions(questions, found)
+    log(f"{len(made)} sibling-article negatives over {len(found)} articles' nearest siblings")
+    return prepare_all({**articles, **{s.id: s for sibs in found.values() for s in sibs}}, made, cache_dir, log)
+
+
 def split_articles(items: list[Item], share: float = STACK_SHARE) -> set[str]:
     """The articles whose questions train the ranker and refusal (the joint reader never
-    sees them): a fixed share, drawn by seed."""
-    ids = sorted({it.q.article_id for it in items})
+    sees them): a fixed share of the written sets' articles, drawn by seed."""
+    ids = sorted({it.q.article_id for it in items if it.q.source == "bbc"})
     rng = np.random.default_rng(SEED)
     return set(rng.choice(ids, size=round(share * len(ids)), replace=False).tolist())
 
@@ -177,6 +189,7 @@ def train(
     log=print,
     levers_only: bool = False,
     corpus: Path | None = CORPUS,
+    use_siblings: bool = True,
 ) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
@@ -191,6 +204,8 @@ def train(
     if corpus is not None:
         made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log)
         start = jt.pretrain(made, cache_dir, log)
+    if corpus is not None and use_siblings:
+        items += sibling_items(articles, questions, stack, corpus, eval_dir, cache_dir, log)
     items, reader_weights = add_joint_columns(items, stack, cache_dir, log, start)
     log(f"stage times so far: {time.perf_counter() - started:.0f} s")
     if levers_only:
@@ -254,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-generated", action="store_true", help="no pre-training on generated questions (to measure what it adds)"
     )
+    ap.add_argument(
+        "--no-siblings", action="store_true", help="no sibling-article negatives (to measure what they add)"
+    )
     args = ap.parse_args(argv)
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
         print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
@@ -273,5 +291,6 @@ def main(argv: list[str] | None = None) -> int:
         off_topic_n=args.off_topic,
         levers_only=args.levers,
         corpus=None if args.no_generated else args.corpus,
+        use_siblings=not args.no_siblings,
     )
     return 0
