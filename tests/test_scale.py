@@ -82,3 +82,51 @@ def test_each_mode_is_timed_with_an_empty_query_cache(embedder):
     assert embeddings._cached_query.cache_info().currsize > 0
     time_questions([], [], embedder, queries=0, seed=7)
     assert embeddings._cached_query.cache_info().currsize == 0
+
+
+def _corpus(tmp_path, n: int = 6):
+    """A corpus laid out as the BBC one (a folder per section), and questions over it."""
+    import json
+
+    corpus = tmp_path / "corpus"
+    rows = []
+    for i, art in enumerate(synthetic_articles(n, seed=5)):
+        section = ("business", "sport")[i % 2]
+        (corpus / section).mkdir(parents=True, exist_ok=True)
+        (corpus / section / f"{i:03d}.txt").write_text(art.text, encoding="utf-8")
+        for q in art.questions[:2]:
+            rows.append({"id": f"{i}-{q}", "article_id": f"bbc-{section}-{i:03d}", "user_input": q})
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return corpus, questions
+
+
+@pytest.mark.slow
+def test_the_corpus_bench_indexes_a_real_layout_in_both_modes_and_serves_concurrent_clients(tmp_path):
+    from benchmarks.corpus import run_corpus
+
+    corpus, questions = _corpus(tmp_path)
+    out = io.StringIO()
+    assert run_corpus(corpus, questions, ["embedded", "server"], 2, out=out) == 0, out.getvalue()
+    text = out.getvalue()
+    rows = [line.split() for line in text.splitlines() if line.startswith(("embedded ", "server "))]
+    assert [(r[0], r[1]) for r in rows] == [("embedded", "6"), ("server", "6")], text
+    for r in rows:
+        assert float(r[5]) > 0  # indexing against its floor
+        assert float(r[12]) > 0 and float(r[13]) > 100  # p50 ratio, peak RSS MB
+    assert "2 concurrent clients over HTTP (/ask, none pinned): 24 answers, 0 failed" in text
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--corpus", "nowhere"], "nowhere holds no articles in section folders - give the BBC corpus"),
+        (["--modes", "cloud"], "--modes must be embedded, server or embedded,server (got 'cloud')"),
+    ],
+)
+def test_bad_corpus_bench_flags_exit_2_with_the_fix(argv, message, capsys, tmp_path):
+    corpus, questions = _corpus(tmp_path, 2)
+    if argv[0] == "--modes":
+        argv = ["--corpus", str(corpus), *argv]
+    assert main(["bench", *argv, "--questions", str(questions)]) == 2
+    assert message in capsys.readouterr().err

@@ -128,3 +128,53 @@ def test_generation_never_reads_a_written_sets_or_a_blind_sets_article(tmp_path)
     assert "sport/007" not in chosen  # its text is a written set's article
     assert not chosen & set(held)
     assert len(chosen) == 78 - 1 - len(held)
+
+
+def test_a_question_moves_to_its_articles_sibling_as_unanswerable_only_when_the_sibling_never_gives_the_answer():
+    from bot.text.article import Article
+    from bot.training.siblings import nearest, sibling_questions
+
+    def art(aid, text):
+        return Article(id=aid, title=text.split("\n")[0], text=text, paragraphs=())
+
+    story = "Storm floods the harbour town\n\nThe storm flooded the harbour town of Port Ellis on Monday, and the mayor Jo Venn ordered an evacuation of the quay."
+    sibling = "Harbour town storm clean-up begins\n\nVolunteers began the clean-up of the harbour town of Port Ellis after the storm."
+    rewrite = story + " "  # a re-edit of the same text: not a sibling
+    others = [
+        "Quay closed\n\nThe mayor closed the quay on Monday.",
+        "Evacuation\n\nAn evacuation was ordered by the mayor of the quay.",
+        "Roads shut\n\nFlooded roads shut on Monday after an evacuation.",
+        "Bakery\n\nThe bakery flooded again.",
+        "Volunteers\n\nVolunteers began a clean-up of the park.",
+    ]
+    candidates = [art("sib", sibling), art("same", rewrite), *(art(f"x{i}", t) for i, t in enumerate(others))]
+    found = nearest({"story": art("story", story)}, candidates, k=1)
+    assert [a.id for a in found["story"]] == ["sib"]
+    assert "same" not in [a.id for a in nearest({"story": art("story", story)}, candidates, k=10)["story"]]
+    questions = [
+        Question("q1", "story", "Who ordered the evacuation?", True, [(0, 5)], references=["Jo Venn"]),
+        Question(
+            "q2", "story", "Which town flooded?", True, [(0, 5)], references=["Port Ellis"]
+        ),  # the sibling says it
+        Question("q3", "story", "Why?", True, [(0, 5)], history=[{"role": "user", "content": "x"}], references=["a"]),
+        Question("q4", "story", "What did it cost?", False),
+    ]
+    made = sibling_questions(questions, found)
+    assert [(q.id, q.article_id, q.text, q.answerable, q.source) for q in made] == [
+        ("q1@sib", "sib", "Who ordered the evacuation?", False, "sibling")
+    ]
+
+
+def test_siblings_and_generated_articles_never_include_a_blind_sets_article(tmp_path):
+    from bot.training.generated import HELD_OUT_AFTER_DRAW, held_out
+    from bot.training.siblings import corpus_candidates
+
+    corpus, eval_dir = tmp_path / "corpus", tmp_path / "eval"
+    (eval_dir / "articles").mkdir(parents=True)
+    for key in ["business/478", "business/477", "tech/082", "tech/081"]:
+        section, n = key.split("/")
+        (corpus / section).mkdir(parents=True, exist_ok=True)
+        (corpus / section / f"{n}.txt").write_text(f"{key} story\n\nBody of {key}.", encoding="utf-8")
+    assert {"business/478", "tech/082"} <= HELD_OUT_AFTER_DRAW
+    assert held_out(corpus / "business" / "478.txt") and not held_out(corpus / "business" / "477.txt")
+    assert [a.id for a in corpus_candidates(corpus, eval_dir)] == ["corpus-business-477", "corpus-tech-081"]

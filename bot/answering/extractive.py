@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from ..core.answerer import Draft
-from ..reading.reader import decide, prepare
+from ..reading.reader import analyse_question, decide, prepare
 from .citations import compose
 from .guards import gives_instructions
 
@@ -80,11 +80,12 @@ def select(
     ids = ids[:ARTICLES_READ]
     if not ids:
         return Extract((), 0.0, "no passage matched")
-    best = read_article(question, history, index, reader, ids[0])
+    asked = analyse_question(question, history, reader.model)
+    best = read_article(question, history, index, reader, ids[0], asked)
     for aid in ids[1:]:
         if not best.abstained and best.confidence >= SURE:
             break
-        got = read_article(question, history, index, reader, aid)
+        got = read_article(question, history, index, reader, aid, asked)
         if got.confidence > best.confidence:
             best = got
     return replace(best, named=not best.abstained)
@@ -103,10 +104,11 @@ def which_article(docs, index) -> Extract:
     )
 
 
-def read_article(question: str, history: list[dict], index, reader, article_id: str) -> Extract:
-    """The reader on one article: its sentence and short answer, or a refusal."""
+def read_article(question: str, history: list[dict], index, reader, article_id: str, asked=None) -> Extract:
+    """The reader on one article: its sentence and short answer, or a refusal. `asked`: the
+    question as the reader analysed it already (bot.reading.reader.analyse_question)."""
     analysis = reader.analysis(index.articles[article_id])
-    prep = prepare(question, history, analysis, reader.model)
+    prep = prepare(question, history, analysis, reader.model, asked)
     if prep is None:
         return Extract((), 0.0, "the article has no sentence")
     reading = decide(prep, analysis, reader.models)

@@ -7,6 +7,7 @@
     python -m bot add PATH_OR_URL… [--no-index]
     python -m bot remove ID…
     python -m bot bench [--scale [--sizes 1,100,1000] [--modes embedded,server]]
+    python -m bot bench --corpus ../shared/corpora/bbc [--clients 8]   (a real archive)
     python -m bot eval tests/eval/article.jsonl
     python -m bot eval ../shared/eval/bbc-dev.jsonl --articles ../shared/eval/articles
     python -m bot eval ../shared/eval/squad2-normans.json
@@ -21,6 +22,7 @@ import json
 import logging
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..core.errors import BotError, UsageError
@@ -85,7 +87,20 @@ def build_parser() -> _Parser:
     bench.add_argument(
         "--sizes", default="1,100,1000", help="with --scale: article counts; 1 is always added (default 1,100,1000)"
     )
-    bench.add_argument("--modes", default="embedded,server", help="with --scale: embedded, server or both")
+    bench.add_argument("--modes", default="embedded,server", help="with --scale or --corpus: embedded, server or both")
+    bench.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="index a real archive instead (the BBC corpus: one folder per section) and ask it --questions",
+    )
+    bench.add_argument(
+        "--questions",
+        default="../shared/eval/bbc-dev.jsonl",
+        help="with --corpus: the evaluation set asked (default ../shared/eval/bbc-dev.jsonl)",
+    )
+    bench.add_argument(
+        "--clients", type=int, default=8, help="with --corpus: concurrent HTTP clients of a served app (0: none)"
+    )
 
     sub.add_parser("train-answerer", help="train the reader's ranker and refusal (see --help)", add_help=False)
     ev = sub.add_parser("eval", help="evaluate answer quality on a dataset")
@@ -156,6 +171,11 @@ def main(argv=None) -> int:
             return _index(args)
         if args.command in ("add", "remove"):
             return _add_or_remove(args)
+        if args.command == "bench" and args.corpus:
+            from benchmarks.corpus import run_corpus
+
+            modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+            return run_corpus(Path(args.corpus), Path(args.questions), modes, args.clients)
         if args.command == "bench" and args.scale:
             from benchmarks.scale import run_cli as run_scale  # the benchmarks live beside the package
 

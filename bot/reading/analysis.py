@@ -33,13 +33,18 @@ class ArticleAnalysis:
     text: str
     sentences: list[Sentence]
     vectors: np.ndarray  # n x d, normalised
-    tokens: list[np.ndarray]  # per sentence, normalised token vectors
+    tokens: list[np.ndarray]  # per sentence, normalised token vectors, float16 as cached (token_vectors: float32)
     lexical: BM25  # over the sentences' lemmas, in sentence order
     words: set[str] = field(default_factory=set)  # lower-cased words and lemmas of the article
 
     def bm25(self, terms: list[str]) -> np.ndarray:
         """BM25 of each sentence for the query lemmas."""
         return self.lexical.scores(terms)
+
+    def token_vectors(self, i: int) -> np.ndarray:
+        """Sentence i's token vectors in float32. They are kept in float16, as the cache
+        stores them (the same values): half the memory of an archive's analyses in RAM."""
+        return self.tokens[i].astype(np.float32)
 
     def idf(self, term: str) -> float:
         return self.lexical.idf(term)
@@ -75,7 +80,7 @@ def _read(js: Path, npz: Path, article) -> ArticleAnalysis | None:
     try:
         sentences = [Sentence.from_json(d) for d in json.loads(js.read_text(encoding="utf-8"))]
         with np.load(npz) as z:
-            vectors, lens, flat = z["vectors"], z["lens"], z["tokens"].astype(np.float32)
+            vectors, lens, flat = z["vectors"], z["lens"], z["tokens"].astype(np.float16)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     tokens = np.split(flat, np.cumsum(lens)[:-1]) if len(lens) else []
@@ -117,7 +122,7 @@ def analyse_article(article, embedder, cache_dir: Path | None) -> ArticleAnalysi
     sentences = parse_article(article.text, spans, headline_end=title_end)
     vectors, token_vectors = tok.encode(embedder.model, [s.text for s in sentences])
     vectors = vectors.astype(np.float16).astype(np.float32)  # as read back from the cache
-    token_vectors = [t.astype(np.float16).astype(np.float32) for t in token_vectors]
+    token_vectors = [t.astype(np.float16) for t in token_vectors]
     if js is not None and npz is not None:
         _write(js, npz, sentences, vectors, token_vectors)
     return _finish(article.id, article.text, sentences, vectors, token_vectors)

@@ -181,7 +181,7 @@ def featurize(
     sents = index.sentences
     n = len(sents)
     cmax, bmax = float(ret.cos.max()), float(ret.bm25.max())
-    ms = [maxsim(q_tokens, index.tokens[c.sentence]) for c in ret.candidates]
+    ms = [maxsim(q_tokens, index.token_vectors(c.sentence)) for c in ret.candidates]
     msmax = max(ms) if ms else 0.0
     art_lower = index.text.lower()
     names_article = sum(name_in(nm, art_lower) for nm in q.names) / len(q.names) if q.names else 1.0
@@ -205,8 +205,8 @@ def featurize(
         speaker = any(any(nm in sp.lower() or sp.lower() in nm for nm in q.names) for sp in s.speakers)
         q_ents = set(q.names)
         ent_overlap = sum(e.text.lower() in q_ents for e in s.entities)
-        wm = word_match(qc, index.tokens[c.sentence])
-        nb_tok = [index.tokens[j] for j in (c.sentence - 1, c.sentence, c.sentence + 1) if 0 <= j < n]
+        wm = word_match(qc, index.token_vectors(c.sentence))
+        nb_tok = [index.token_vectors(j) for j in (c.sentence - 1, c.sentence, c.sentence + 1) if 0 <= j < n]
         wm_nb = word_match(qc, np.concatenate(nb_tok))
         nb_low = " ".join(sents[j].text.lower() for j in (c.sentence - 1, c.sentence, c.sentence + 1) if 0 <= j < n)
         names_nb = sum(name_in(nm, nb_low) for nm in q.names) / len(q.names) if q.names else 0.0

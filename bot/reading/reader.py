@@ -47,19 +47,42 @@ class Reading:
     timings: dict[str, float]
 
 
-def prepare(text: str, history: list[dict], analysis: ArticleAnalysis, model) -> Prepared | None:
-    """Question analysis, candidates and features; None for an article with no sentence."""
-    if not analysis.sentences:
-        return None
+@dataclass(frozen=True)
+class Asked:
+    """What the reader makes of a question whatever the article: its analysis and its query's
+    vectors. Reading several articles for one question makes it once."""
+
+    info: QuestionInfo
+    qvec: np.ndarray
+    qtok: np.ndarray
+    pieces: list[str]
+    timings: dict[str, float]
+
+
+def analyse_question(text: str, history: list[dict], model) -> Asked:
+    """The question's analysis and query vectors, timed."""
     t0 = time.perf_counter()
     info = analyse(text, history)
     t1 = time.perf_counter()
     qvec, qtok, pieces = tok.encode_query(model, info.query)
     t2 = time.perf_counter()
+    return Asked(info, qvec, qtok, pieces, {"analyse": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3})
+
+
+def prepare(
+    text: str, history: list[dict], analysis: ArticleAnalysis, model, asked: Asked | None = None
+) -> Prepared | None:
+    """Question analysis, candidates and features; None for an article with no sentence.
+    `asked`: the question already analysed (`analyse_question`), when several articles are read for it."""
+    if not analysis.sentences:
+        return None
+    asked = asked or analyse_question(text, history, model)
+    info, qvec, qtok, pieces = asked.info, asked.qvec, asked.qtok, asked.pieces
+    t2 = time.perf_counter()
     ret = retrieve(analysis, qvec, info.focus)
     X = featurize(info, analysis, ret, qtok, pieces)
     t3 = time.perf_counter()
-    timings = {"analyse": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "features": (t3 - t2) * 1e3}
+    timings = {**asked.timings, "features": (t3 - t2) * 1e3}
     return Prepared(info, ret, X, timings)
 
 
@@ -108,7 +131,11 @@ class Reader:
     """The learned reader of one process: its weights, and each article's analysis (made at
     index time, kept for the most recently read articles, cached on disk beside the index)."""
 
-    KEEP = 256  # analyses kept in memory; the rest are read back from the disk cache
+    # Analyses kept in memory; the rest are read back from the disk cache in about 5 ms each
+    # (docs/benchmarks.md), against some 75 ms for the joint reader's pass over one article, so
+    # a small cache costs an archive little time and saves it about 100 MB per 256 articles.
+    KEEP = 32
+    WARM = 256  # articles analysed when an index opens (into the disk cache), at most
 
     def __init__(self, embedder, cache_dir: Path | None, models: Models | None = None):
         self.embedder = embedder
@@ -147,7 +174,7 @@ class Reader:
     def warm(self, articles) -> None:
         """Analyse the articles now (at index time) rather than at their first question."""
         self.models  # noqa: B018 - load the weights too
-        for article in list(articles)[: self.KEEP]:
+        for article in list(articles)[: self.WARM if self.cache_dir is not None else self.KEEP]:
             self.analysis(article)
 
     def prune(self, articles) -> int:
