@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF
 
-.PHONY: setup run test test-busy eval eval-bbc eval-archive eval-verifier eval-squad bench train-answerer index setup-llamacpp setup-browser setup-ragas
+.PHONY: setup run test test-busy eval eval-bbc eval-archive eval-verifier eval-squad bench bench-corpus train-answerer index setup-llamacpp setup-browser setup-ragas
 
 setup: $(STAMP)
 
@@ -102,6 +102,11 @@ eval-squad: setup
 
 bench: setup
 	$(PY) -m bot bench
+
+# The BBC corpus as an archive (laid out in a temporary folder): indexing, latency, memory
+# and disk in both store modes, then 8 concurrent clients of the served app.
+bench-corpus: setup
+	$(PY) -m bot bench --corpus ../shared/corpora/bbc --questions $(SHARED_EVAL)/bbc-dev.jsonl
 
 # Optional: the in-process local model backend (BOT_LLM=llamacpp); builds from source (~5 min).
 setup-llamacpp: setup

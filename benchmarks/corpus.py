@@ -228,7 +228,7 @@ def clients(workdir: Path, asked: list[tuple[str, str]], n: int) -> ClientsRow:
             t = time.perf_counter()
             try:
                 answer = client.predict(q, api_name="/ask")
-                if not isinstance(answer, dict) or not answer.get("text"):
+                if not isinstance(answer, dict) or not answer.get("response"):
                     failed.append(f"{q!r}: no answer ({answer!r:.200})")
             except Exception as e:  # noqa: BLE001 - a failed answer is what this counts
                 failed.append(f"{q!r}: {e.__class__.__name__}: {e}")
