@@ -189,7 +189,7 @@ def train(
     log=print,
     levers_only: bool = False,
     corpus: Path | None = CORPUS,
-    use_siblings: bool = True,
+    use_siblings: bool = False,
 ) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
@@ -270,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-generated", action="store_true", help="no pre-training on generated questions (to measure what it adds)"
     )
     ap.add_argument(
-        "--no-siblings", action="store_true", help="no sibling-article negatives (to measure what they add)"
+        "--siblings",
+        action="store_true",
+        help="add sibling-article negatives (measured, not shipped: docs/method.md)",
     )
     args = ap.parse_args(argv)
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
@@ -291,6 +293,6 @@ def main(argv: list[str] | None = None) -> int:
         off_topic_n=args.off_topic,
         levers_only=args.levers,
         corpus=None if args.no_generated else args.corpus,
-        use_siblings=not args.no_siblings,
+        use_siblings=args.siblings,
     )
     return 0
