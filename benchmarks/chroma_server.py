@@ -67,10 +67,15 @@ def chroma_server(path: Path, timeout_s: float = 60.0):
             time.sleep(0.2)
         yield ChromaServer(url, path, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
         log.close()
+
+
+def stop(proc: subprocess.Popen, grace_s: float) -> None:
+    """Terminate a served process; kill it when it has not exited within `grace_s`."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

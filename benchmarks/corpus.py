@@ -38,7 +38,7 @@ from bot.core.errors import StoreError, UsageError
 from bot.evaluation.metrics import percentile
 
 from .bbc_archive import flatten
-from .chroma_server import chroma_server, free_port
+from .chroma_server import chroma_server, free_port, stop
 from .scale import ROOT, _settings, disk_mb, rss_mb
 
 FLOOR_SAMPLE = 100  # articles whose raw encode and parse make the indexing floor
@@ -209,12 +209,7 @@ def served(workdir: Path, timeout_s: float = 600.0):
             time.sleep(2)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
         log.close()
 
 
