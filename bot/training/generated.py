@@ -98,9 +98,14 @@ class Generated:
     answer: str | None  # None: the unanswerable twin
 
 
+def written_texts(eval_dir: Path) -> set[str]:
+    """The texts of the written sets' articles (the corpus holds them too, under other names)."""
+    return {p.read_text(encoding="utf-8").strip() for p in (eval_dir / "articles").glob("*.txt")}
+
+
 def corpus_articles(corpus: Path, eval_dir: Path, n: int = GENERATED_ARTICLES, seed: int = 0) -> list[Path]:
     """The corpus articles generated from: none a written set or a blind set uses."""
-    used = {p.read_text(encoding="utf-8").strip() for p in (eval_dir / "articles").glob("*.txt")}
+    used = written_texts(eval_dir)
     files = sorted(corpus.glob("*/*.txt"))
     held = {f"{p.parent.name}/{p.stem}" for p in files} & HELD_OUT
     used |= {(corpus / f"{h}.txt").read_text(encoding="utf-8").strip() for h in held}

@@ -83,15 +83,11 @@ def sibling_questions(questions: list[Question], siblings: dict[str, list[Articl
 
 def corpus_candidates(corpus: Path, eval_dir: Path) -> list[Article]:
     """The corpus articles a sibling may be: none a written set or a blind set uses."""
-    from .generated import held_out
+    from .generated import held_out, written_texts
 
-    used = {p.read_text(encoding="utf-8").strip() for p in (eval_dir / "articles").glob("*.txt")}
-    out = []
-    for p in sorted(corpus.glob("*/*.txt")):
-        if held_out(p):
-            continue
-        a = load_article(p)
-        if p.read_text(encoding="utf-8").strip() in used:
-            continue
-        out.append(dataclasses.replace(a, id=f"corpus-{p.parent.name}-{p.stem}"))
-    return out
+    used = written_texts(eval_dir)
+    return [
+        dataclasses.replace(load_article(p), id=f"corpus-{p.parent.name}-{p.stem}")
+        for p in sorted(corpus.glob("*/*.txt"))
+        if not held_out(p) and p.read_text(encoding="utf-8").strip() not in used
+    ]
