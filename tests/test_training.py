@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from bot.training.data import Question, off_topic
 
 
@@ -178,3 +180,19 @@ def test_siblings_and_generated_articles_never_include_a_blind_sets_article(tmp_
     assert {"business/478", "tech/082"} <= HELD_OUT_AFTER_DRAW
     assert held_out(corpus / "business" / "478.txt") and not held_out(corpus / "business" / "477.txt")
     assert [a.id for a in corpus_candidates(corpus, eval_dir)] == ["corpus-business-477", "corpus-tech-081"]
+
+
+def test_the_answer_cut_out_passage_keeps_its_neighbours_and_never_the_answer():
+    from bot.text.nlp import Sentence
+    from bot.training import joint as jt
+
+    texts = ["Rates rose again.", "The bank said profits reached £5m.", "Shares fell 2%.", "Staff were told."]
+    sents = [Sentence(k, 0, 0, t, 1, False) for k, t in enumerate(texts)]
+    assert jt.gap(sents, {1}, ["£5m"]) == "Rates rose again. Shares fell 2%."
+    assert jt.gap(sents, {1, 2}, ["£5m"]) == "Rates rose again."  # every answer sentence goes
+    assert jt.gap(sents, {2}, ["profits"]) is None  # the answer still shows in a neighbour
+    assert jt.gap(sents, set(), ["£5m"]) is None
+    p = jt.Pairs("a", "How much did profits reach?", ["x"], np.array([1.0]), [(1, 2)], True)
+    more = jt.with_gap(p, "Rates rose again.")
+    assert more.texts == ["x", "Rates rose again."] and more.spans == [(1, 2), jt.NULL]
+    assert more.gold.tolist() == [1.0, 0.0] and jt.with_gap(p, None) is p

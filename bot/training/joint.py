@@ -40,6 +40,7 @@ BATCH = 8  # questions per optimiser step
 TRAIN_WINDOWS = 4  # passages per question in training
 VERSION = 3  # of the reader's code (its input, heads and loss): a change here retrains
 NULL = (0, 0)  # span target: no answer in this passage ([CLS])
+GAPS = True  # teach each answerable question its answer's passage with the answer cut out (`gap`)
 
 
 @dataclass
@@ -52,6 +53,34 @@ class Pairs:
     gold: np.ndarray  # the passage's centre sentence is gold
     spans: list[tuple[int, int]]  # per passage: the answer's characters, NULL or SKIP
     answerable: bool
+
+
+def gap(sentences, answer: set[int], references: list[str]) -> str | None:
+    """The passage around an answer with the answer's sentences cut out: its own topic, names
+    and neighbours, but not the detail asked for, the "no answer" a near miss needs (the
+    article says something close and leaves the asked detail out). None when nothing is
+    left or a reference answer still shows in what is left.
+
+    >>> from bot.text.nlp import Sentence
+    >>> ss = [Sentence(k, 0, 0, t, 1, False) for k, t in enumerate(["A b.", "It cost £5m.", "E f."])]
+    >>> gap(ss, {1}, ["£5m"]), gap(ss, {1}, ["E f"])
+    ('A b. E f.', None)
+    """
+    if not answer:
+        return None
+    w = passages.window(sentences, min(answer))
+    text = " ".join(sentences[j].text for j in w.sentences if j not in answer)
+    low = text.lower()
+    if not text or any(r.strip() and r.strip().lower() in low for r in references):
+        return None
+    return text
+
+
+def with_gap(p: Pairs, text: str | None) -> Pairs:
+    """`p` with one more passage, `text`, taught as neither gold nor holding the answer."""
+    if text is None or not GAPS:
+        return p
+    return Pairs(p.article_id, p.query, [*p.texts, text], np.append(p.gold, 0.0), [*p.spans, NULL], p.answerable)
 
 
 def _targets(batch, spans: list[tuple[int, int]]):

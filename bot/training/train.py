@@ -57,7 +57,8 @@ CORPUS = Path("../shared/corpora/bbc")  # the generated questions' articles (bot
 
 def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[int]) -> jt.Pairs:
     """The passages the joint reader learns from for one question: the gold one (or a near
-    miss's bent sentence), then the best-retrieved others, up to jt.TRAIN_WINDOWS."""
+    miss's bent sentence), then the best-retrieved others, up to jt.TRAIN_WINDOWS; an
+    answerable one's gold passage with the answer cut out too (jt.gap)."""
     sents = analysis.sentences
     near = {s.index for s in sents if overlaps(s, q.near_spans)} if q.near_spans else set()
     order = sorted(gold_sents | near)[:1] + [c.sentence for c in candidates]
@@ -82,7 +83,8 @@ def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[
             if best != jt.SKIP:
                 break
         spans.append(best)
-    return jt.Pairs(q.article_id, query, texts, np.array(gold, dtype=float), spans, q.answerable)
+    made = jt.Pairs(q.article_id, query, texts, np.array(gold, dtype=float), spans, q.answerable)
+    return jt.with_gap(made, jt.gap(sents, gold_sents, q.references)) if q.answerable else made
 
 
 def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print) -> list[Item]:
@@ -270,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-generated", action="store_true", help="no pre-training on generated questions (to measure what it adds)"
     )
     ap.add_argument(
+        "--no-gaps",
+        action="store_true",
+        help="no answer-cut-out passages (jt.gap), to measure what they add",
+    )
+    ap.add_argument(
         "--siblings",
         action="store_true",
         help="add sibling-article negatives (measured, not shipped: docs/method.md)",
@@ -285,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.off_topic <= PROBE:
         print(f"--off-topic must be between 0 and {PROBE}", file=sys.stderr)
         return 2
+    jt.GAPS = not args.no_gaps
     train(
         args.eval_dir,
         args.out,
