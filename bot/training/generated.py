@@ -212,10 +212,11 @@ def _shared(question: str, text: str) -> int:
     return len(q & set(words(text.lower())))
 
 
-def pairs(items: list[Generated], analyses: dict) -> list[jt.Pairs]:
+def pairs(items: list[Generated], analyses: dict, gaps: bool = True) -> list[jt.Pairs]:
     """Training passages per question: its source sentence's, then NEGATIVES others of the
     article that share the most words with it (none holding the source sentence), then, for
-    an answerable one, its source passage with the source sentence cut out (jt.gap)."""
+    an answerable one, its source passage with the source sentence cut out (jt.gap), unless
+    `gaps` is off."""
     out = []
     for g in items:
         sents = analyses[g.article_id].sentences
@@ -230,11 +231,14 @@ def pairs(items: list[Generated], analyses: dict) -> list[jt.Pairs]:
             spans = [jt.answer_span(gold.text, gold.span_in(g.sentence), [g.answer])] + [jt.NULL] * (len(chosen) - 1)
         gold_flags = np.array([g.answer is not None] + [False] * (len(chosen) - 1), dtype=float)
         made = jt.Pairs(g.article_id, g.question, [w.text for w in chosen], gold_flags, spans, g.answer is not None)
-        out.append(jt.with_gap(made, jt.gap(sents, {g.sentence}, [g.answer])) if g.answer is not None else made)
+        cut = jt.gap(sents, {g.sentence}, [g.answer]) if gaps and g.answer is not None else None
+        out.append(jt.with_gap(made, cut))
     return out
 
 
-def build(corpus: Path, eval_dir: Path, cache_dir: Path, seed: int = 0, log=print) -> tuple[list[jt.Pairs], str]:
+def build(
+    corpus: Path, eval_dir: Path, cache_dir: Path, seed: int = 0, log=print, gaps: bool = True
+) -> tuple[list[jt.Pairs], str]:
     """The generated training pairs and a digest of the articles they came from."""
     from ..reading.analysis import analyse_article
     from ..store.embeddings import Embedder
@@ -251,4 +255,4 @@ def build(corpus: Path, eval_dir: Path, cache_dir: Path, seed: int = 0, log=prin
     items = generate(articles, analyses, seed)
     n_twins = sum(g.answer is None for g in items)
     log(f"generated {len(items) - n_twins} questions and {n_twins} twins from {len(articles)} corpus articles")
-    return pairs(items, analyses), digest.hexdigest()
+    return pairs(items, analyses, gaps), digest.hexdigest()

@@ -40,7 +40,6 @@ BATCH = 8  # questions per optimiser step
 TRAIN_WINDOWS = 4  # passages per question in training
 VERSION = 3  # of the reader's code (its input, heads and loss): a change here retrains
 NULL = (0, 0)  # span target: no answer in this passage ([CLS])
-GAPS = True  # teach each answerable question its answer's passage with the answer cut out (`gap`)
 
 
 @dataclass
@@ -78,7 +77,7 @@ def gap(sentences, answer: set[int], references: list[str]) -> str | None:
 
 def with_gap(p: Pairs, text: str | None) -> Pairs:
     """`p` with one more passage, `text`, taught as neither gold nor holding the answer."""
-    if text is None or not GAPS:
+    if text is None:
         return p
     return Pairs(p.article_id, p.query, [*p.texts, text], np.append(p.gold, 0.0), [*p.spans, NULL], p.answerable)
 

@@ -55,10 +55,10 @@ PROBE = 6  # off-topic questions scored per BBC article, whatever --off-topic tr
 CORPUS = Path("../shared/corpora/bbc")  # the generated questions' articles (bot.training.generated)
 
 
-def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[int]) -> jt.Pairs:
+def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[int], gaps: bool) -> jt.Pairs:
     """The passages the joint reader learns from for one question: the gold one (or a near
     miss's bent sentence), then the best-retrieved others, up to jt.TRAIN_WINDOWS; an
-    answerable one's gold passage with the answer cut out too (jt.gap)."""
+    answerable one's gold passage with the answer cut out too (jt.gap), if `gaps`."""
     sents = analysis.sentences
     near = {s.index for s in sents if overlaps(s, q.near_spans)} if q.near_spans else set()
     order = sorted(gold_sents | near)[:1] + [c.sentence for c in candidates]
@@ -84,10 +84,10 @@ def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[
                 break
         spans.append(best)
     made = jt.Pairs(q.article_id, query, texts, np.array(gold, dtype=float), spans, q.answerable)
-    return jt.with_gap(made, jt.gap(sents, gold_sents, q.references)) if q.answerable else made
+    return jt.with_gap(made, jt.gap(sents, gold_sents, q.references) if gaps and q.answerable else None)
 
 
-def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print) -> list[Item]:
+def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print, gaps: bool = True) -> list[Item]:
     embedder = Embedder(None)
     t0 = time.perf_counter()
     needed = sorted({q.article_id for q in questions})
@@ -105,7 +105,7 @@ def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print)
         gold_sents = {s.index for s in a.sentences if overlaps(s, q.gold_spans)}
         cands = prep.retrieval.candidates
         windows = [passages.window(a.sentences, c.sentence) for c in cands[: joint.TOP]]
-        pairs = _train_pairs(q, a, prep.info.query, cands, gold_sents) if q.source != "offtopic" else None
+        pairs = _train_pairs(q, a, prep.info.query, cands, gold_sents, gaps) if q.source != "offtopic" else None
         items.append(
             Item(
                 q,
@@ -192,6 +192,7 @@ def train(
     levers_only: bool = False,
     corpus: Path | None = CORPUS,
     use_siblings: bool = False,
+    gaps: bool = True,
 ) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
@@ -200,11 +201,11 @@ def train(
     probe = off_topic(questions, PROBE, SEED)
     twins = swapped(questions, articles, seed=SEED)
     log(f"{len(questions)} written questions, {len(twins)} swapped-detail twins, {len(probe)} off-topic probes")
-    items = prepare_all(articles, questions + twins + probe, cache_dir, log)
+    items = prepare_all(articles, questions + twins + probe, cache_dir, log, gaps)
     stack = split_articles(items)
     start = generated_from = None
     if corpus is not None:
-        made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log)
+        made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log, gaps)
         start = jt.pretrain(made, cache_dir, log)
     if corpus is not None and use_siblings:
         items += sibling_items(articles, questions, stack, corpus, eval_dir, cache_dir, log)
@@ -292,7 +293,6 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.off_topic <= PROBE:
         print(f"--off-topic must be between 0 and {PROBE}", file=sys.stderr)
         return 2
-    jt.GAPS = not args.no_gaps
     train(
         args.eval_dir,
         args.out,
@@ -302,5 +302,6 @@ def main(argv: list[str] | None = None) -> int:
         levers_only=args.levers,
         corpus=None if args.no_generated else args.corpus,
         use_siblings=args.siblings,
+        gaps=not args.no_gaps,
     )
     return 0
