@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..reading import joint, passages
-from .spans import SKIP, answer_span  # noqa: F401 - answer_span: the training data reads it here
+from .spans import SKIP, answer_span, gap  # noqa: F401 - answer_span, gap: the training data reads them here
 
 SEED = 0
 EPOCHS = 2
@@ -52,34 +52,6 @@ class Pairs:
     gold: np.ndarray  # the passage's centre sentence is gold
     spans: list[tuple[int, int]]  # per passage: the answer's characters, NULL or SKIP
     answerable: bool
-
-
-def gap(sentences, answer: set[int], references: list[str]) -> str | None:
-    """The passage around an answer with the answer's sentences cut out: its own topic, names
-    and neighbours, but not the detail asked for, the "no answer" a near miss needs (the
-    article says something close and leaves the asked detail out). None when nothing is
-    left or a reference answer still shows in what is left.
-
-    >>> from bot.text.nlp import Sentence
-    >>> ss = [Sentence(k, 0, 0, t, 1, False) for k, t in enumerate(["A b.", "It cost £5m.", "E f."])]
-    >>> gap(ss, {1}, ["£5m"]), gap(ss, {1}, ["E f"])
-    ('A b. E f.', None)
-    """
-    if not answer:
-        return None
-    w = passages.window(sentences, min(answer))
-    text = " ".join(sentences[j].text for j in w.sentences if j not in answer)
-    low = text.lower()
-    if not text or any(r.strip() and r.strip().lower() in low for r in references):
-        return None
-    return text
-
-
-def with_gap(p: Pairs, text: str | None) -> Pairs:
-    """`p` with one more passage, `text`, taught as neither gold nor holding the answer."""
-    if text is None:
-        return p
-    return Pairs(p.article_id, p.query, [*p.texts, text], np.append(p.gold, 0.0), [*p.spans, NULL], p.answerable)
 
 
 def _targets(batch, spans: list[tuple[int, int]]):
@@ -110,6 +82,13 @@ def _targets(batch, spans: list[tuple[int, int]]):
             starts.append(s[0])
             ends.append(e[-1])
     return torch.tensor(starts), torch.tensor(ends)
+
+
+def with_gap(p: Pairs, text: str | None) -> Pairs:
+    """`p` with one more passage, `text`, taught as neither gold nor holding the answer."""
+    if text is None:
+        return p
+    return Pairs(p.article_id, p.query, [*p.texts, text], np.append(p.gold, 0.0), [*p.spans, NULL], p.answerable)
 
 
 def _batches(order: np.ndarray, longest: np.ndarray, pool: int = 32) -> list[np.ndarray]:

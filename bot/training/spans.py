@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..reading.passages import window
 from ..text.words import STOPWORDS
 
 SKIP = (-1, -1)  # span target: the answer is here but its words were not found
@@ -58,3 +59,24 @@ def answer_span(text: str, region: tuple[int, int], references: list[str]) -> tu
                 if f1 > best:
                     best, where = f1, (words[i][0], words[j][1])
     return where if best >= 0.5 else SKIP
+
+
+def gap(sentences, answer: set[int], references: list[str]) -> str | None:
+    """The passage around an answer with the answer's sentences cut out: its own topic, names
+    and neighbours, but not the detail asked for, the "no answer" a near miss needs (the
+    article says something close and leaves the asked detail out). None when nothing is
+    left or a reference answer still shows in what is left.
+
+    >>> from bot.text.nlp import Sentence
+    >>> ss = [Sentence(k, 0, 0, t, 1, False) for k, t in enumerate(["A b.", "It cost £5m.", "E f."])]
+    >>> gap(ss, {1}, ["£5m"]), gap(ss, {1}, ["E f"])
+    ('A b. E f.', None)
+    """
+    if not answer:
+        return None
+    w = window(sentences, min(answer))
+    text = " ".join(sentences[j].text for j in w.sentences if j not in answer)
+    low = text.lower()
+    if not text or any(r.strip() and r.strip().lower() in low for r in references):
+        return None
+    return text

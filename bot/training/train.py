@@ -56,9 +56,7 @@ CORPUS = Path("../shared/corpora/bbc")  # the generated questions' articles (bot
 
 
 def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[int], gaps: bool) -> jt.Pairs:
-    """The passages the joint reader learns from for one question: the gold one (or a near
-    miss's bent sentence), then the best-retrieved others, up to jt.TRAIN_WINDOWS; an
-    answerable one's gold passage with the answer cut out too (jt.gap), with `gaps`."""
+    """One question's passages: the gold (or bent) one, the best retrieved, with `gaps` the gold one cut (jt.gap)."""
     sents = analysis.sentences
     near = {s.index for s in sents if overlaps(s, q.near_spans)} if q.near_spans else set()
     order = sorted(gold_sents | near)[:1] + [c.sentence for c in candidates]
@@ -83,8 +81,8 @@ def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[
             if best != jt.SKIP:
                 break
         spans.append(best)
-    made = jt.Pairs(q.article_id, query, texts, np.array(gold, dtype=float), spans, q.answerable)
-    return jt.with_gap(made, jt.gap(sents, gold_sents, q.references) if gaps and q.answerable else None)
+    cut = jt.gap(sents, gold_sents, q.references) if gaps and q.answerable else None
+    return jt.with_gap(jt.Pairs(q.article_id, query, texts, np.array(gold, dtype=float), spans, q.answerable), cut)
 
 
 def prepare_all(articles, questions: list[Question], cache_dir: Path, log=print, gaps: bool = False) -> list[Item]:
@@ -272,16 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-generated", action="store_true", help="no pre-training on generated questions (to measure what it adds)"
     )
-    ap.add_argument(
-        "--gaps",
-        action="store_true",
-        help="add answer-cut-out passages (jt.gap; measured, not shipped: docs/method.md)",
-    )
-    ap.add_argument(
-        "--siblings",
-        action="store_true",
-        help="add sibling-article negatives (measured, not shipped: docs/method.md)",
-    )
+    ap.add_argument("--gaps", action="store_true", help="add answer-cut-out passages (measured, not shipped)")
+    ap.add_argument("--siblings", action="store_true", help="add sibling-article negatives (measured, not shipped)")
     args = ap.parse_args(argv)
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
         print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
