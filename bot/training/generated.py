@@ -49,7 +49,7 @@ HELD_OUT = frozenset(
 # cached pre-training stays valid): dropped from the draw, which never held them, and never a
 # sibling (bot.training.siblings). Fold them into HELD_OUT when the draw changes anyway; a new
 # blind set's articles go there before training. Two sets of 15: the first was measured once
-# (docs/eval.md's second blind set), the second (the last three of each) is kept for the next.
+# (docs/evaluation.md's second blind set), the second (the last three of each) is kept for the next.
 HELD_OUT_AFTER_DRAW = frozenset(
     f"{cat}/{n}"
     for cat, nums in {
@@ -214,8 +214,8 @@ def _shared(question: str, text: str) -> int:
 
 def pairs(items: list[Generated], analyses: dict, gaps: bool = False) -> list[jt.Pairs]:
     """Training passages per question: its source sentence's, then NEGATIVES others of the
-    article that share the most words with it (none holding the source sentence), then, for
-    with `gaps`, an answerable one's source passage with the source sentence cut out (jt.gap,
+    article that share the most words with it (none holding the source sentence), then, with
+    `gaps`, an answerable one's source passage with the source sentence cut out (jt.gap,
     measured and not shipped: docs/method.md)."""
     out = []
     for g in items:
