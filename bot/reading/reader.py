@@ -2,7 +2,7 @@
 candidate sentences, featurise them, rank them, decide whether the article answers, and
 pull out the short answer. Each stage is timed.
 
-The same `prepare` feeds training (bot.evaluation.training), so the features the models
+The same `prepare` feeds training (bot.training.train), so the features the models
 were fitted on are the features they score here.
 """
 

@@ -48,16 +48,17 @@ HELD_OUT = frozenset(
 # Later blind sets' articles, chosen from outside the draw below after it was fixed (so the
 # cached pre-training stays valid): dropped from the draw, which never held them, and never a
 # sibling (bot.training.siblings). Fold them into HELD_OUT when the draw changes anyway; a new
-# blind set's articles go there before training. Two sets of 15: the first was measured once
-# (docs/evaluation.md's second blind set), the second (the last three of each) is kept for the next.
+# blind set's articles go there before training. Three sets of 15, three articles of each
+# category per set, in order: docs/evaluation.md's second and third fresh blind sets, then
+# one kept unused for the next reader.
 HELD_OUT_AFTER_DRAW = frozenset(
     f"{cat}/{n}"
     for cat, nums in {
-        "business": ("478", "059", "206", "285", "445", "441"),
-        "entertainment": ("223", "327", "244", "192", "085", "301"),
-        "politics": ("251", "162", "023", "238", "211", "099"),
-        "sport": ("447", "311", "058", "450", "215", "309"),
-        "tech": ("082", "230", "288", "386", "085", "359"),
+        "business": ("478", "059", "206", "285", "445", "441", "299", "421", "032"),
+        "entertainment": ("223", "327", "244", "192", "085", "301", "155", "362", "174"),
+        "politics": ("251", "162", "023", "238", "211", "099", "281", "187", "203"),
+        "sport": ("447", "311", "058", "450", "215", "309", "383", "128", "013"),
+        "tech": ("082", "230", "288", "386", "085", "359", "269", "395", "177"),
     }.items()
     for n in nums
 )

@@ -129,19 +129,22 @@ def line(name: str, o: dict) -> str:
 
 def levers(items: list[Item], off_topic_n: int, log=print) -> None:
     """What the joint reader's columns add, out of fold on the same folds and threshold rule:
-    the features alone, with its relevance columns, and with its answer span too (shipped).
+    the features alone, with its relevance columns, and with its answer span too (shipped);
+    and the shipped columns without those made from token vectors (MaxSim, word match).
     Prints a Markdown table (`train-answerer --levers`)."""
     from ..reading.model import RANKED
 
     full = [it.X.copy() for it in items]
     relevance = [i for i, n in enumerate(RANKED) if n.startswith("joint")]
     span = [i for i, n in enumerate(RANKED) if n.startswith("span")]
+    tokens = [RANKED.index(n) for n in ("maxsim", "maxsim_margin", "worst_word", "worst_word_nb", "low_words")]
     log("| columns | top-1 | answerable right | unanswerable refused | answerable refused | near misses refused |")
     log("|---|---|---|---|---|---|")
     for name, drop in (
         ("features only", relevance + span),
         ("+ the joint reader's relevance", span),
         ("+ its answer span and no-answer (shipped)", []),
+        ("the same, without the token-vector columns", tokens),
     ):
         for it, X in zip(items, full, strict=True):
             it.X = X.copy()
