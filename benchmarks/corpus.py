@@ -39,7 +39,7 @@ from bot.evaluation.metrics import percentile
 
 from .bbc_archive import flatten
 from .chroma_server import chroma_server, free_port, stop
-from .scale import ROOT, _settings, disk_mb, rss_mb
+from .scale import ROOT, _settings, archive_disk_mb, rss_mb
 
 FLOOR_SAMPLE = 100  # articles whose raw encode and parse make the indexing floor
 MODES = ("embedded", "server")
@@ -152,8 +152,7 @@ def measure(mode: str, workdir: Path, questions_path: Path) -> CorpusRow:
             all_p95_ms=_p95(everywhere),
             peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             server_rss_mb=rss_mb(server.process.pid) if server else None,
-            disk_mb=disk_mb(server.path if server else settings.index_dir)
-            + (disk_mb(qa.reader.cache_dir) if qa.reader.cache_dir else 0.0),
+            disk_mb=archive_disk_mb(server.path if server else settings.index_dir, qa),
             questions=len(asked),
             errors=errors,
         )

@@ -125,6 +125,11 @@ def disk_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def archive_disk_mb(store: Path, qa) -> float:
+    """The store's folder and the reader's analyses beside it."""
+    return disk_mb(store) + (disk_mb(qa.reader.cache_dir) if qa.reader.cache_dir else 0.0)
+
+
 @dataclass
 class Row:
     mode: str
@@ -203,8 +208,7 @@ def build(mode: str, n: int, embedder, workdir: Path, *, seed: int = 7) -> Row:
             encode_per_s=encode_per_s,
             rss_mb=rss_mb(),
             server_rss_mb=rss_mb(server.process.pid) if server else None,
-            disk_mb=disk_mb(server.path if server else settings.index_dir)
-            + (disk_mb(qa.reader.cache_dir) if qa.reader.cache_dir else 0.0),
+            disk_mb=archive_disk_mb(server.path if server else settings.index_dir, qa),
         )
 
 

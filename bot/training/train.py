@@ -206,7 +206,7 @@ def train(
         start = jt.pretrain(made, cache_dir, log)
     if corpus is not None and use_siblings:
         items += sibling_items(articles, questions, stack, corpus, eval_dir, cache_dir, log)
-    every_pair = [it.train_pairs for it in items if it.train_pairs is not None]
+    every_pair = [it.train_pairs for it in items if it.train_pairs is not None] if refit else []
     items, reader_weights = add_joint_columns(items, stack, cache_dir, log, start)
     if refit:  # the shipped reader learns from every article; the stack keeps the held-out reading
         reader_weights = jt.train_and_score(every_pair, [], cache_dir, log, start)[1]
@@ -269,9 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=Path(".cache/reader"), help="each stage's cached result")
     ap.add_argument("--levers", action="store_true", help="print what the joint reader's columns add; write nothing")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="the BBC corpus the generated questions come from")
-    ap.add_argument(
-        "--no-generated", action="store_true", help="no pre-training on generated questions (to measure what it adds)"
-    )
+    ap.add_argument("--no-generated", action="store_true", help="no pre-training on generated questions")
     ap.add_argument("--gaps", action="store_true", help="add answer-cut-out passages (measured, not shipped)")
     ap.add_argument("--siblings", action="store_true", help="add sibling-article negatives (measured, not shipped)")
     ap.add_argument("--refit", action="store_true", help="refit the reader on all articles (measured, not shipped)")
@@ -279,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
         print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
         return 2
-    for missing in [n for n in TRAINING_FILES if not (args.eval_dir / n).is_file()][:1]:
-        print(f"{args.eval_dir / missing} is missing - pass --eval-dir (the shared evaluation data)", file=sys.stderr)
+    missing = [args.eval_dir / name for name in TRAINING_FILES if not (args.eval_dir / name).is_file()]
+    if missing:
+        print(f"{missing[0]} is missing - pass --eval-dir (the shared evaluation data)", file=sys.stderr)
         return 2
     if not 0 <= args.off_topic <= PROBE:
         print(f"--off-topic must be between 0 and {PROBE}", file=sys.stderr)
