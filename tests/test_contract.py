@@ -54,7 +54,7 @@ UNANSWERABLE = [
         "How much does a Tomahawk missile cost?",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known: the refusal lets the range sentence through (P 0.24 against a threshold of 0.21), "
+            reason="known: the refusal lets the range sentence through (P 0.24 against a threshold of 0.22), "
             "though no short answer of money is offered (docs/method.md#what-limits-it)",
         ),
     ),

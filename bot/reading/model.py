@@ -23,7 +23,7 @@ from . import joint, passages
 from .features import NAMES, SPAN_NAMES
 from .trees import Trees
 
-VERSION = 5  # of the reader's input (features, passages, heads): bump on any change, then retrain
+VERSION = 6  # of the reader's input (features, passages, heads): bump on any change, then retrain
 RANKED = list(NAMES) + passages.NAMES + SPAN_NAMES  # the ranker's columns: the features, then the joint reader's
 ANSWER_NAMES = ["p_top", "p_margin", "p_second", "p_share", "n_likely"] + [f"top_{n}" for n in RANKED]
 WEIGHTS = Path(__file__).resolve().parent / "weights.json"

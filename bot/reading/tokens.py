@@ -2,7 +2,8 @@
 
 `encode` returns, for each text, its normalised sentence vector and its normalised token
 vectors (special tokens dropped); the token vectors feed a MaxSim question-sentence
-signal at no extra forward pass.
+signal at no extra forward pass. An article's token vectors are kept in eight bits
+(`quantize`): they are most of its analysis on disk and in memory.
 """
 
 from __future__ import annotations
@@ -46,3 +47,21 @@ def maxsim(q_tokens: np.ndarray, s_tokens: np.ndarray) -> float:
     if len(q_tokens) == 0 or len(s_tokens) == 0:
         return 0.0
     return float((q_tokens @ s_tokens.T).max(axis=1).mean())
+
+
+def quantize(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token vectors (n x d) as int8 with one float32 scale per token (n x 1): a quarter of
+    float32, half of float16. Measured on 795 questions (bbc-dev and 600 of bbc-train2):
+    against float16 vectors, the same sentence chosen and the same refusal for every one,
+    P(answerable) 0.0003 apart on average; four bits changed 3 choices and 1 refusal.
+
+    >>> q, s = quantize(np.array([[0.5, -0.25]], dtype=np.float32))
+    >>> q.tolist(), [round(float(v), 3) for v in dequantize(q, s)[0]]
+    ([[127, -64]], [0.5, -0.252])
+    """
+    scale = (np.abs(t).max(axis=1, keepdims=True) / 127).astype(np.float32) + np.float32(1e-12)
+    return np.round(t / scale).astype(np.int8), scale
+
+
+def dequantize(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return q.astype(np.float32) * scale
