@@ -126,7 +126,8 @@ def analyse_article(article, embedder, cache_dir: Path | None) -> ArticleAnalysi
     sentences = parse_article(article.text, spans, headline_end=title_end)
     vectors, token_vectors = tok.encode(embedder.model, [s.text for s in sentences])
     vectors = vectors.astype(np.float16).astype(np.float32)  # as read back from the cache
-    tokens, scales = zip(*(tok.quantize(t) for t in token_vectors)) if token_vectors else ((), ())
+    quantized = [tok.quantize(t) for t in token_vectors]
+    tokens, scales = [q for q, _ in quantized], [s for _, s in quantized]
     if js is not None and npz is not None:
-        _write(js, npz, sentences, vectors, list(tokens), list(scales))
-    return _finish(article.id, article.text, sentences, vectors, list(tokens), list(scales))
+        _write(js, npz, sentences, vectors, tokens, scales)
+    return _finish(article.id, article.text, sentences, vectors, tokens, scales)
