@@ -35,7 +35,7 @@ EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33
 # article and as an archive of the 15 (no article pinned).
 SHARED_EVAL ?= ../shared/eval
 BBC_GATES := answerable_right=0.685,unanswerable_refused=0.60,answerable_refused<=0.06,precision=0.61
-ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.67,unanswerable_refused=0.53,answerable_refused<=0.06
+ARCHIVE_GATES := article_hit@1=0.95,answerable_right=0.67,unanswerable_refused=0.60,answerable_refused<=0.06
 # The citation verifier on written claims over bbc-dev's articles (bot/evaluation/verifier.py).
 VERIFIER_GATES := precision=0.70,recall=0.62,kept=0.72
 

@@ -4,10 +4,13 @@ article a question about "the article" means."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 
+from bot.answering.extractive import SURE, Extract, Scored, choose
+from bot.reading.model import WEIGHTS
 from tests.conftest import SEED_ARTICLES, SHARED_EVAL, qa_over
 
 LSE = SHARED_EVAL / "articles" / "bbc-business-279.txt"  # Deutsche Boerse and the LSE
@@ -62,3 +65,24 @@ def test_a_question_about_the_article_asks_which_one(archive):
     assert "“" in answer.response  # it names the candidates
     pinned = archive.ask("Who wrote the article?", article_id="bbc-business-279")
     assert not pinned.response.startswith("Several articles")
+
+
+def _read(p: float, answers: bool = True) -> Extract:
+    """What reading one article gave: an answer with P(answerable) = p, or a refusal."""
+    if not answers:
+        return Extract((), p, "the article does not say")
+    return Extract((Scored("c", 0, 10, p),), p, None, "x")
+
+
+def test_an_answer_from_a_later_article_must_clear_a_higher_bar():
+    threshold = json.loads(WEIGHTS.read_text())["threshold"]  # the reader's own refusal threshold
+    assert threshold < SURE
+    weak = (threshold + SURE) / 2
+    first = choose([_read(weak)])
+    assert not first.abstained and first.named  # the first article's answer stands on the reader's threshold
+    later = choose([_read(0.1, answers=False), _read(weak)])
+    assert later.abstained and later.reason.startswith("only an article read after the first") and not later.named
+    sure = choose([_read(0.1, answers=False), _read(SURE + 0.05)])
+    assert not sure.abstained and sure.named and sure.confidence == SURE + 0.05
+    tie = choose([_read(0.3), _read(0.3)])  # the first of equals
+    assert tie.sentences == _read(0.3).sentences and not tie.abstained
