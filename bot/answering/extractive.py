@@ -8,7 +8,8 @@ model says whether the article answers at all, and the short answer is the reade
 answer span. With several articles and none pinned ("All articles") it reads the
 best-retrieved articles in turn, up to ARTICLES_READ, stops at one that answers with
 confidence, and otherwise takes the one most likely to answer, holding an answer from an
-article after the first to a higher bar (SURE); the answer then names its article. A question about "the article" with several loaded asks which one.
+article after the first to a higher bar (SURE); the answer then names its article. A
+question about "the article" with several loaded asks which one.
 `ExtractiveAnswerer` answers with the evidence itself.
 """
 
@@ -93,7 +94,8 @@ def select(
     asked = analyse_question(question, history, reader.model)
     read = [read_article(question, history, index, reader, ids[0], asked)]
     for aid in ids[1:]:
-        if any(not r.abstained and r.confidence >= SURE for r in read):
+        likeliest = max(read, key=lambda r: r.confidence)
+        if not likeliest.abstained and likeliest.confidence >= SURE:
             break
         read.append(read_article(question, history, index, reader, aid, asked))
     return choose(read)
@@ -103,11 +105,12 @@ def choose(read: list[Extract]) -> Extract:
     """Of the articles read for one question, in the order read, the likeliest to answer
     (the first of equals), naming its article; an answer from an article after the first
     must reach SURE, or the question is refused."""
-    best = max(range(len(read)), key=lambda i: read[i].confidence)
-    got = read[best]
-    if best > 0 and not got.abstained and got.confidence < SURE:
-        return Extract((), got.confidence, "only an article read after the first answers, unsure", timings=got.timings)
-    return replace(got, named=not got.abstained)
+    k = max(range(len(read)), key=lambda i: read[i].confidence)
+    chosen = read[k]
+    if k > 0 and not chosen.abstained and chosen.confidence < SURE:
+        why = "the likeliest article was not the first read, and it answers unsure"
+        return Extract((), chosen.confidence, why, timings=chosen.timings)
+    return replace(chosen, named=not chosen.abstained)
 
 
 def which_article(docs, index) -> Extract:
