@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -138,6 +139,7 @@ class Row:
     index_per_s: float
     encode_per_s: float
     rss_mb: float  # after opening the index and a few questions
+    peak_rss_mb: float  # the building process's peak (its own process when isolated)
     server_rss_mb: float | None
     disk_mb: float  # the store and the reader's analyses beside it
     p50_ms: float = float("nan")
@@ -207,6 +209,7 @@ def build(mode: str, n: int, embedder, workdir: Path, *, seed: int = 7) -> Row:
             index_per_s=index_per_s,
             encode_per_s=encode_per_s,
             rss_mb=rss_mb(),
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             server_rss_mb=rss_mb(server.process.pid) if server else None,
             disk_mb=archive_disk_mb(server.path if server else settings.index_dir, qa),
         )
@@ -282,7 +285,7 @@ def run_scale(
                     row = build(mode, n, embedder, workdir, seed=seed)
                 print(
                     f"  built {mode} {n} article(s): {row.chunks} passages, {row.index_per_s:.1f}/s indexed vs "
-                    f"{row.encode_per_s:.1f}/s raw encode; RSS {row.rss_mb:.0f} MB, disk {row.disk_mb:.1f} MB",
+                    f"{row.encode_per_s:.1f}/s raw encode; RSS {row.rss_mb:.0f} MB (peak {row.peak_rss_mb:.0f}), disk {row.disk_mb:.1f} MB",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -295,9 +298,7 @@ def run_scale(
     return all_rows
 
 
-HEADER = (
-    "mode      articles  chunks  index/s  encode/s  idx/enc  p50 ms  p95 ms  p50/p50@1  hit  RSS MB  server MB  disk MB"
-)
+HEADER = "mode      articles  chunks  index/s  encode/s  idx/enc  p50 ms  p95 ms  p50/p50@1  hit  RSS MB  peak MB  server MB  disk MB"
 
 
 def format_row(r: Row) -> str:
@@ -305,7 +306,7 @@ def format_row(r: Row) -> str:
     return (
         f"{r.mode:<9} {r.articles:>8} {r.chunks:>7} {r.index_per_s:>8.0f} {r.encode_per_s:>9.0f} "
         f"{r.index_vs_encode:>8.2f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {r.p50_ratio:>10.2f} "
-        f"{r.hit_rate:>4.2f} {r.rss_mb:>7.0f} {server}  {r.disk_mb:>7.1f}"
+        f"{r.hit_rate:>4.2f} {r.rss_mb:>7.0f} {r.peak_rss_mb:>8.0f} {server}  {r.disk_mb:>7.1f}"
     )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import loading
+from ..core import loading, memory
 from ..core.errors import ModelError
 from .passages import Read, decode
 
@@ -114,6 +114,7 @@ class JointModel:
             batch = self.encode([question] * len(passages), passages, offsets=True)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             cos, start, end = self.forward(batch)  # concurrent questions overlap here
+        memory.trim()
         z = self.scale * cos.numpy() + self.bias
         offsets = batch["offset_mapping"].numpy()
         types = batch["token_type_ids"].numpy()
