@@ -28,7 +28,12 @@ from .handlers import Handlers
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 4  # answering is CPU-bound and short: a few at once keeps p95 low on 2 cores
+# Answering is CPU-bound and short: one at a time per core. Measured with 8 HTTP clients over
+# the BBC corpus on 2 cores (docs/benchmarks.md): 2 at once against 4, p95 2,129 ms against
+# 2,619, p50 1,674 against 1,594, the app's peak memory 1,179 MB against 1,225.
+# At most 4 on larger machines: each answer under way holds its own activations in memory.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+DEFAULT_CONCURRENCY = min(4, CORES)
 QUEUE_SIZE = 256
 LOADING = "⏳ Loading the article index and the embedding model…"
 TITLE = "Chat with this article"
