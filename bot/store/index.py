@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import memory
 from ..core.errors import IndexChanged, IndexFolderError, StoreError, UsageError
 from ..core.secrets import redact
 from ..ingest.folder import read_articles
@@ -165,6 +166,7 @@ def open_index(
             client = _fresh_store(settings.index_dir, e, progress)
             chunks_col = _current_build(client, *build_args, build=build, rebuild=False)
     lexical = BM25([(c.id, _lexical_text(c)) for c in chunks], groups=[c.article_id for c in chunks])
+    memory.trim()  # what counting the terms freed: 156 MB at 10,000 synthetic articles (docs/benchmarks.md)
     vocabulary = frozenset(w for a in articles for w in (*words(a.text), *acronyms(a.text)))
     return Index(
         client=client,
