@@ -8,6 +8,9 @@ kept. `malloc_trim(0)` after each article held it at 694 MB (peak 805) for about
 time (74 s against 70 s); a fixed mmap threshold (MALLOC_MMAP_THRESHOLD_) held it as well
 but cost 20 to 30% (every buffer mapped afresh), and fewer arenas (MALLOC_ARENA_MAX=2) did
 not hold it. Elsewhere than glibc this does nothing.
+
+Called where the batch passes run (`tokens.encode`, `Embedder.embed_chunks`, the joint
+reader's `read`), and once after the index builds its passages' BM25.
 """
 
 from __future__ import annotations

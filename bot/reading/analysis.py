@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import memory
 from ..core.files import replace_atomically
 from ..store.bm25 import BM25
 from ..text.nlp import MODEL_SHA256, Sentence, parse_article
@@ -126,7 +125,6 @@ def analyse_article(article, embedder, cache_dir: Path | None) -> ArticleAnalysi
     title_end = min(len(article.title) + 1, spans[0][1]) if spans else 0
     sentences = parse_article(article.text, spans, headline_end=title_end)
     vectors, token_vectors = tok.encode(embedder.model, [s.text for s in sentences])
-    memory.trim()
     vectors = vectors.astype(np.float16).astype(np.float32)  # as read back from the cache
     quantized = [tok.quantize(t) for t in token_vectors]
     tokens, scales = [q for q, _ in quantized], [s for _, s in quantized]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import memory
+
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return (v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-9)).astype(np.float32)
@@ -28,6 +30,8 @@ def encode(model, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, l
         t = o["token_embeddings"].float().numpy()
         n = int(o["attention_mask"].sum()) if "attention_mask" in o else len(t)
         toks.append(_unit(t[1 : max(n - 1, 2)]))  # drop [CLS] and [SEP]
+    del outs
+    memory.trim()  # the pass's buffers (bot/core/memory.py)
     return np.stack(sent), toks
 
 

@@ -14,7 +14,6 @@ import sys
 
 import numpy as np
 
-from ..core import memory
 from .chunking import CHUNKER_VERSION, Chunk
 from .embeddings import Embedder
 
@@ -56,7 +55,6 @@ def _vectors(batch: list[Chunk], embedder: Embedder, previous) -> tuple[np.ndarr
     todo = [c for c in batch if c.id not in known]
     if todo:
         known.update(zip((c.id for c in todo), embedder.embed_chunks(todo)))
-        memory.trim()
     return np.stack([known[c.id] for c in batch]), len(todo)
 
 

