@@ -115,6 +115,24 @@ def test_a_generated_question_asks_for_the_entity_it_leaves_out():
     assert asked is not None and asked.startswith("When ") and "2004" not in asked and " in ?" not in asked
 
 
+def test_an_absent_detail_twin_keeps_its_clause_and_asks_for_a_kind_the_passage_lacks():
+    from bot.text import nlp
+    from bot.training.generated import absent_kinds, question_for
+
+    doc = nlp.load()("The firm said profits rose to $1.13bn in 2004, helped by strong sales.")
+    money = next(e for e in doc.ents if e.label_ == "MONEY")
+    lacking = absent_kinds([doc])
+    assert "Where" in lacking and "Who" in lacking  # no place, person or organisation here
+    assert "When" not in lacking and "How much" not in lacking and "How many" not in lacking  # 2004, $1.13bn
+    asked = question_for(doc, money, keep=True, wh="Where")
+    assert asked is not None and asked.startswith("Where ") and "$1.13bn" in asked and "2004" in asked
+    long = nlp.load()(
+        "The firm said profits rose to $1.13bn in 2004, helped by strong sales of its phones, its laptops, "
+        "its tablets and the many other devices it makes in its factories across the rest of the world."
+    )
+    assert question_for(long, next(e for e in long.ents if e.label_ == "MONEY"), keep=True, wh="Where") is None
+
+
 def test_generation_never_reads_a_written_sets_or_a_blind_sets_article(tmp_path):
     from bot.training.generated import HELD_OUT, HELD_OUT_AFTER_DRAW, corpus_articles
 

@@ -7,7 +7,10 @@ extractive QA (Lewis et al. 2019; Fabbri et al. 2020). Ungrammatical, but they t
 where answers of each kind sit, in numbers the written sets cannot reach. Each such
 question may get an unanswerable twin: another entity of the question replaced by one of
 the same kind that the article never mentions ("How much the firm made in 1998?"), the
-source sentence then being the near miss the reader must not answer from.
+source sentence then being the near miss the reader must not answer from. Others get an
+absent-detail twin: their whole clause, nothing taken out, asked with the question word of a
+kind the source passage holds no entity of ("Where the firm made £10m in 2004?"): what the
+written near misses mostly do, asking a detail the passage leaves out.
 
 The articles: the corpus minus every article a written set uses (their text is compared,
 since the corpus holds repeats) and minus HELD_OUT (corpus articles kept for fresh blind
@@ -74,6 +77,9 @@ GENERATED_ARTICLES = 600
 PER_ARTICLE = 12  # answerable questions kept per article (at most)
 TWIN_SHARE = 0.6  # of those with another entity to swap
 NEGATIVES = 2  # other passages of the article per question, the most word-sharing first
+ABSENT_SHARE = 0.3  # of the answerable ones, asked again for a kind their passage lacks
+ABSENT_MAX_WORDS = 25  # a written near miss is a question, not the whole sentence again
+ABSENT_NEGATIVES = 1  # an absent-detail twin reads fewer other passages (training time)
 
 WH = {
     "PERSON": "Who",
@@ -90,6 +96,16 @@ WH = {
 }
 SWAP = ("PERSON", "ORG", "GPE", "DATE", "CARDINAL", "MONEY", "PERCENT", "QUANTITY")
 _CLAUSE = {"ROOT", "ccomp", "advcl", "relcl", "conj", "xcomp"}
+# The kinds an absent-detail twin asks for, each with every entity label its question word
+# could be answered by.
+ABSENT = {
+    "Who": ("PERSON", "ORG", "NORP"),
+    "When": ("DATE", "TIME"),
+    "Where": ("GPE", "LOC", "FAC"),
+    "How many": ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"),
+    "How much": ("MONEY", "QUANTITY", "CARDINAL", "PERCENT"),
+    "What percentage": ("PERCENT",),
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,8 @@ class Generated:
     article_id: str
     question: str
     sentence: int  # the source sentence's index
-    answer: str | None  # None: the unanswerable twin
+    answer: str | None  # None: an unanswerable twin
+    absent: bool = False  # an absent-detail twin (read with fewer other passages)
 
 
 def written_texts(eval_dir: Path) -> set[str]:
@@ -133,10 +150,11 @@ def answer_tokens(sent, ent):
     return sent[a:b]
 
 
-def question_for(sent, ent) -> str | None:
+def question_for(sent, ent, keep: bool = False, wh: str | None = None) -> str | None:
     """The template question whose answer is `ent` (a spaCy span of the parsed `sent`), or
-    None when the clause left is too short to ask about."""
-    wh = WH[ent.label_]
+    None when the clause left is too short to ask about. With `keep`, the clause keeps the
+    entity and `wh` asks for something else (an absent-detail twin)."""
+    wh = wh or WH[ent.label_]
     ent = answer_tokens(sent, ent)
     head = ent.root
     verb = head.head
@@ -145,17 +163,17 @@ def question_for(sent, ent) -> str | None:
     clause = [t for t in verb.subtree] if verb.dep_ in _CLAUSE and verb.pos_ in ("VERB", "AUX") else list(sent)
     if not any(ent.start <= t.i < ent.end for t in clause):
         clause = list(sent)
-    drop = set(range(ent.start, ent.end))
-    if ent.end < len(sent) and sent[ent.end].tag_ == "POS":
+    drop = set() if keep else set(range(ent.start, ent.end))
+    if not keep and ent.end < len(sent) and sent[ent.end].tag_ == "POS":
         drop.add(ent.end)
-    if head.dep_ == "pobj" and head.head.dep_ == "prep" and len(list(head.head.children)) == 1:
+    if not keep and head.dep_ == "pobj" and head.head.dep_ == "prep" and len(list(head.head.children)) == 1:
         drop.add(head.head.i)
     kept = [t for t in clause if t.i not in drop]
     while kept and (kept[0].is_punct or kept[0].dep_ in ("cc", "mark")):
         kept.pop(0)
     while kept and kept[-1].is_punct:
         kept.pop()
-    if sum(not t.is_punct for t in kept) < 4:
+    if not 4 <= sum(not t.is_punct for t in kept) <= (ABSENT_MAX_WORDS if keep else len(sent)):
         return None
     text = "".join(t.text_with_ws for t in kept).strip()
     if kept[0].pos_ != "PROPN" and not kept[0].text.isupper():
@@ -163,11 +181,20 @@ def question_for(sent, ent) -> str | None:
     return f"{wh} {text}?"
 
 
+def absent_kinds(docs) -> list[str]:
+    """The question words (ABSENT) none of whose entity kinds occurs in these parsed sentences."""
+    labels = {e.label_ for d in docs for e in d.ents}
+    return [wh for wh, kinds in ABSENT.items() if not labels & set(kinds)]
+
+
 def generate(articles: list, analyses: dict, seed: int = 0) -> list[Generated]:
-    """Template questions, and their swapped twins, over the analysed articles."""
+    """Template questions, their swapped twins and their absent-detail twins, over the
+    analysed articles. The absent-detail twins draw from a generator of their own, so the
+    questions and swapped twins are those drawn without them."""
     from ..text import nlp
 
     rng = random.Random(seed)
+    absent_rng = random.Random(seed + 1)
     pipe = nlp.load()
     parsed = {}
     pool: dict[str, set[str]] = {}
@@ -197,6 +224,12 @@ def generate(articles: list, analyses: dict, seed: int = 0) -> list[Generated]:
         low = a.text.lower()
         for index, answer, q, doc, ent in made[:PER_ARTICLE]:
             out.append(Generated(a.id, q, index, answer))
+            if absent_rng.random() < ABSENT_SHARE:
+                window = passages.window(sents, index).sentences
+                lacking = absent_kinds([parsed[a.id][i] for i in window])
+                asked = question_for(doc, ent, keep=True, wh=absent_rng.choice(lacking)) if lacking else None
+                if asked:
+                    out.append(Generated(a.id, asked, index, None, absent=True))
             others = [e for e in doc.ents if e.label_ in SWAP and e.text != ent.text and e.text in q]
             if not others or rng.random() >= TWIN_SHARE:
                 continue
@@ -225,7 +258,7 @@ def pairs(items: list[Generated], analyses: dict, gaps: bool = False) -> list[jt
         others = [passages.window(sents, i) for i in range(len(sents)) if i != g.sentence]
         others = [w for w in others if g.sentence not in w.sentences and not sents[w.center].headline]
         others.sort(key=lambda w: -_shared(g.question, w.text))
-        chosen = [gold] + others[:NEGATIVES]
+        chosen = [gold] + others[: ABSENT_NEGATIVES if g.absent else NEGATIVES]
         if g.answer is None:
             spans = [jt.NULL] * len(chosen)
         else:
@@ -255,5 +288,9 @@ def build(
     analyses = {a.id: analyse_article(a, embedder, cache_dir) for a in articles}
     items = generate(articles, analyses, seed)
     n_twins = sum(g.answer is None for g in items)
-    log(f"generated {len(items) - n_twins} questions and {n_twins} twins from {len(articles)} corpus articles")
+    n_absent = sum(g.absent for g in items)
+    log(
+        f"generated {len(items) - n_twins} questions, {n_twins - n_absent} swapped and {n_absent} absent-detail twins"
+        f" from {len(articles)} corpus articles"
+    )
     return pairs(items, analyses, gaps), digest.hexdigest()
