@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bot.training.data import Question, off_topic
 
@@ -215,3 +216,31 @@ def test_the_answer_cut_out_passage_keeps_its_neighbours_and_never_the_answer():
     more = jt.with_gap(p, "Rates rose again.")
     assert more.texts == ["x", "Rates rose again."] and more.spans == [(1, 2), jt.NULL]
     assert more.gold.tolist() == [1.0, 0.0] and jt.with_gap(p, None) is p
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_training_runs_in_bf16_only_where_the_cpu_computes_it_and_caches_each_apart(monkeypatch, native):
+    """Emulated bf16 was measured 25x slower a step than float32 on a CPU without it."""
+    import torch
+
+    from bot.reading import joint
+    from bot.training import joint as jt
+
+    monkeypatch.setattr(joint, "fast_bf16", lambda: native)
+    pair = jt.Pairs(
+        "a", "Who leads the exchange?", ["Clara Furse leads the exchange."], np.array([1.0]), [jt.NULL], True
+    )
+    seen = []
+    hook = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, out: seen.append(out.dtype) if isinstance(m, torch.nn.Linear) else None
+    )
+    try:
+        model = jt.fit([pair], epochs=1, log=lambda *_: None)
+    finally:
+        hook.remove()
+    assert model.bf16 is native
+    assert set(seen) == {torch.bfloat16 if native else torch.float32}
+    other = not native
+    key = jt._key([pair], [])
+    monkeypatch.setattr(joint, "fast_bf16", lambda: other)
+    assert jt._key([pair], []) != key  # a float32 run never reuses a bf16 run's cache

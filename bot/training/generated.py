@@ -7,10 +7,11 @@ extractive QA (Lewis et al. 2019; Fabbri et al. 2020). Ungrammatical, but they t
 where answers of each kind sit, in numbers the written sets cannot reach. Each such
 question may get an unanswerable twin: another entity of the question replaced by one of
 the same kind that the article never mentions ("How much the firm made in 1998?"), the
-source sentence then being the near miss the reader must not answer from. Others get an
-absent-detail twin: their whole clause, nothing taken out, asked with the question word of a
-kind the source passage holds no entity of ("Where the firm made £10m in 2004?"): what the
-written near misses mostly do, asking a detail the passage leaves out.
+source sentence then being the near miss the reader must not answer from. With `absent`
+(not yet measured, so not in the shipped training), others get an absent-detail twin: their whole clause, nothing taken out,
+asked with the question word of a kind the source passage holds no entity of ("Where the
+firm made £10m in 2004?"): what the written near misses mostly do, asking a detail the
+passage leaves out.
 
 The articles: the corpus minus every article a written set uses (their text is compared,
 since the corpus holds repeats) and minus HELD_OUT (corpus articles kept for fresh blind
@@ -187,7 +188,7 @@ def absent_kinds(docs) -> list[str]:
     return [wh for wh, kinds in ABSENT.items() if not labels & set(kinds)]
 
 
-def generate(articles: list, analyses: dict, seed: int = 0) -> list[Generated]:
+def generate(articles: list, analyses: dict, seed: int = 0, absent: bool = False) -> list[Generated]:
     """Template questions, their swapped twins and their absent-detail twins, over the
     analysed articles. The absent-detail twins draw from a generator of their own, so the
     questions and swapped twins are those drawn without them."""
@@ -224,7 +225,7 @@ def generate(articles: list, analyses: dict, seed: int = 0) -> list[Generated]:
         low = a.text.lower()
         for index, answer, q, doc, ent in made[:PER_ARTICLE]:
             out.append(Generated(a.id, q, index, answer))
-            if absent_rng.random() < ABSENT_SHARE:
+            if absent and absent_rng.random() < ABSENT_SHARE:
                 window = passages.window(sents, index).sentences
                 lacking = absent_kinds([parsed[a.id][i] for i in window])
                 asked = question_for(doc, ent, keep=True, wh=absent_rng.choice(lacking)) if lacking else None
@@ -271,7 +272,13 @@ def pairs(items: list[Generated], analyses: dict, gaps: bool = False) -> list[jt
 
 
 def build(
-    corpus: Path, eval_dir: Path, cache_dir: Path, seed: int = 0, log=print, gaps: bool = False
+    corpus: Path,
+    eval_dir: Path,
+    cache_dir: Path,
+    seed: int = 0,
+    log=print,
+    gaps: bool = False,
+    absent: bool = False,
 ) -> tuple[list[jt.Pairs], str]:
     """The generated training pairs and a digest of the articles they came from."""
     from ..reading.analysis import analyse_article
@@ -286,7 +293,7 @@ def build(
         digest.update(a.text.encode())
     embedder = Embedder(None)
     analyses = {a.id: analyse_article(a, embedder, cache_dir) for a in articles}
-    items = generate(articles, analyses, seed)
+    items = generate(articles, analyses, seed, absent)
     n_twins = sum(g.answer is None for g in items)
     n_absent = sum(g.absent for g in items)
     log(

@@ -11,7 +11,8 @@ passage still teaches relevance).
 The loss adds, per batch, the relevance terms (a pointwise BCE on every passage and a
 listwise softmax over an answerable question's passages onto its gold ones) and the span
 terms (cross-entropy of the start and of the end). Embeddings stay frozen (they are the
-bundled model's, see bot/reading/joint.py); AdamW, bfloat16 autocast, fixed seed.
+bundled model's, see bot/reading/joint.py); AdamW, bfloat16 autocast where the CPU computes it natively (float32
+elsewhere: emulated bf16 measured 25x slower a step), fixed seed.
 
 `train_and_score` fits on one set of questions and reads another's passages with the
 result (the questions of articles it never saw), kept in a cache keyed by its exact
@@ -146,6 +147,12 @@ def fit(
     model = joint.JointModel(bert, tokenizer, 10.0, -5.0, span)
     usable = [p for p in pairs if p.texts]
     per_epoch = (len(usable) + BATCH - 1) // BATCH
+    bf16 = joint.fast_bf16()
+    if not bf16:
+        log(
+            "    this CPU has no native bfloat16: training in float32 (emulated bf16 is about 25x slower),"
+            " which takes longer than the times in docs/method.md"
+        )
     steps = epochs * per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / (0.1 * steps + 1)) * max(0.0, 1 - s / (steps + 1))
@@ -164,7 +171,7 @@ def fit(
             texts = [t for p in group for t in p.texts]
             batch = model.encode(questions, texts, offsets=True)
             s_tgt, e_tgt = _targets(batch, [s for p in group for s in p.spans])
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 cos, start, end = model.forward(batch)
             z = scale * cos + bias
             y = torch.tensor(np.concatenate([p.gold for p in group]), dtype=torch.float32)
@@ -192,7 +199,7 @@ def fit(
     bert.eval()
     span.eval()
     model.scale, model.bias = float(scale.detach()), float(bias.detach())
-    model.bf16 = joint.fast_bf16()
+    model.bf16 = bf16
     return model
 
 
@@ -216,6 +223,7 @@ def _key(train: list[Pairs], read: list[tuple[str, list[str]]], start: Path | No
         passages.SPAN_MAX,
         passages.SPANS_KEPT,
         joint.LEVELS,
+        joint.fast_bf16(),  # trained under bf16 autocast, or in float32 on a CPU without it
     ]
     h.update(json.dumps(settings).encode())
     for p in train:

@@ -190,6 +190,7 @@ def train(
     use_siblings: bool = False,
     gaps: bool = False,
     refit: bool = False,
+    absent: bool = False,
 ) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
@@ -202,7 +203,7 @@ def train(
     stack = split_articles(items)
     start = generated_from = None
     if corpus is not None:
-        made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log, gaps)
+        made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log, gaps, absent)
         start = jt.pretrain(made, cache_dir, log)
     if corpus is not None and use_siblings:
         items += sibling_items(articles, questions, stack, corpus, eval_dir, cache_dir, log)
@@ -273,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gaps", action="store_true", help="add answer-cut-out passages (measured, not shipped)")
     ap.add_argument("--siblings", action="store_true", help="add sibling-article negatives (measured, not shipped)")
     ap.add_argument("--refit", action="store_true", help="refit the reader on all articles (measured, not shipped)")
+    ap.add_argument("--absent", action="store_true", help="add absent-detail twins to pre-training (not yet measured)")
     args = ap.parse_args(argv)
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
         print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
@@ -295,5 +297,6 @@ def main(argv: list[str] | None = None) -> int:
         use_siblings=args.siblings,
         gaps=args.gaps,
         refit=args.refit,
+        absent=args.absent,
     )
     return 0
