@@ -202,6 +202,13 @@ def test_bm25_matches_the_reference(query):
         assert got[doc_id] == pytest.approx(score)
 
 
+def test_bm25_counts_past_a_byte_score_as_the_reference():
+    docs = [*DOCS, ("long", "missile " * 300 + "range " * 70000)]
+    for query in ("missile range", "Tomahawk range"):
+        got, want = dict(BM25(docs).search(query, n=10)), reference_bm25(docs, query)
+        assert got.keys() == want.keys() and all(got[d] == pytest.approx(v) for d, v in want.items())
+
+
 def test_bm25_ranks_best_first_and_limits():
     bm = BM25(DOCS)
     assert len(bm) == 5

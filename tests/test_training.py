@@ -244,3 +244,45 @@ def test_training_runs_in_bf16_only_where_the_cpu_computes_it_and_caches_each_ap
     key = jt._key([pair], [])
     monkeypatch.setattr(joint, "fast_bf16", lambda: other)
     assert jt._key([pair], []) != key  # a float32 run never reuses a bf16 run's cache
+
+
+def test_absent_detail_twins_only_add_questions_and_each_reads_its_own_passage():
+    """Off, generation draws what it drew before the twins existed; on, the other questions
+    and swapped twins stay the same and each new twin asks a kind its one passage lacks."""
+    from types import SimpleNamespace
+
+    from bot.text import nlp
+    from bot.text.nlp import Sentence
+    from bot.training.generated import absent_kinds, generate, pairs
+
+    texts = [
+        "The firm said profits rose to $1.13bn in 2004, helped by strong sales.",
+        "Analysts at Barclays had expected a smaller rise in the firm's profits.",
+        "The chief executive, John Smith, said 300 new jobs would be created next year.",
+        "Sales of its phones grew by 12% while sales of its laptops fell.",
+    ]
+    parsed = list(nlp.load().pipe(texts))
+    articles, analyses = [], {}
+    for n in range(3):
+        sents, at = [], 0
+        for k, t in enumerate(texts):
+            sents.append(Sentence(k, at, at + len(t), t, k, False))
+            at += len(t) + 1
+        art = SimpleNamespace(id=f"a{n}", text=" ".join(texts))
+        articles.append(art)
+        analyses[art.id] = SimpleNamespace(sentences=sents)
+    for seed in (0, 1, 2):
+        off = generate(articles, analyses, seed)
+        on = generate(articles, analyses, seed, absent=True)
+        assert not any(g.absent for g in off)
+        assert [g for g in on if not g.absent] == off
+        twins = [g for g in on if g.absent]
+        assert all(g.answer is None for g in twins)
+        assert len({(g.article_id, g.question) for g in twins}) == len(twins)
+        for made, g in zip(pairs(twins, analyses), twins):
+            assert len(made.texts) == 1 and not made.gold.any()  # its own passage, as "no answer"
+            words = g.question.split()
+            asked = " ".join(words[:2]) if words[0] == "How" else words[0]
+            passage = [doc for t, doc in zip(texts, parsed) if t in made.texts[0]]  # parsed as generation does
+            assert asked in absent_kinds(passage)
+    assert any(g.absent for seed in (0, 1, 2) for g in generate(articles, analyses, seed, absent=True))

@@ -16,7 +16,8 @@ Only what training changed is stored (`joint.npz`, see `save`): the word, positi
 type embeddings were frozen in training and are read from the bundled, checksum-verified
 embedder, so the two cannot drift apart. Loaded offline, once, at `ArticleQA.load()`;
 scored over the top few candidates only (`TOP`), in bfloat16 where the CPU computes it
-natively (`fast_bf16`). Training runs under bfloat16 autocast too.
+natively (`fast_bf16`). Training runs under bfloat16 autocast too, where the CPU computes
+it natively (float32 elsewhere).
 """
 
 from __future__ import annotations

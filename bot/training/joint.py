@@ -223,7 +223,7 @@ def _key(train: list[Pairs], read: list[tuple[str, list[str]]], start: Path | No
         passages.SPAN_MAX,
         passages.SPANS_KEPT,
         joint.LEVELS,
-        joint.fast_bf16(),  # trained under bf16 autocast, or in float32 on a CPU without it
+        *([] if joint.fast_bf16() else ["float32"]),  # trained without bf16 autocast: a cache of its own
     ]
     h.update(json.dumps(settings).encode())
     for p in train:
