@@ -65,7 +65,7 @@ _OPENERS = {"“": "”", "‘": "’", '"': '"'}
 _END = re.compile(r"[.!?…]+[\"”’')\]]*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     id: str
     article_id: str
