@@ -40,6 +40,12 @@ def test_every_chunk_span_maps_back_to_the_exact_text(article, chunks):
         assert c.text == c.text.strip()
 
 
+def test_a_chunk_shares_its_articles_text_rather_than_holding_a_copy(article, chunks):
+    assert all(c.source is article.text for c in chunks)  # one string per article in memory
+    assert all(c.sentence_texts() == [c.text[s - c.start : e - c.start] for s, e in c.sentences] for c in chunks)
+    assert "source" not in repr(chunks[0])  # the whole article is not printed with each chunk
+
+
 def test_one_chunk_per_paragraph_in_order(article, chunks):
     # No seed paragraph is longer than MAX_CHUNK_WORDS, so each is one chunk.
     assert [c.paragraph for c in chunks] == [p.number for p in article.paragraphs]
