@@ -32,6 +32,7 @@ from ..reading import passages
 from ..text.article import load_article
 from ..text.words import STOPWORDS, words
 from . import joint as jt
+from .absent import ABSENT_MAX_WORDS, ABSENT_SHARE, absent_kinds
 
 # Corpus articles kept for blind measurement, never generated from: the 15 of the blind set
 # this reader was measured on (business 065 251 290, entertainment 206 287 307, politics 027
@@ -78,9 +79,6 @@ GENERATED_ARTICLES = 600
 PER_ARTICLE = 12  # answerable questions kept per article (at most)
 TWIN_SHARE = 0.6  # of those with another entity to swap
 NEGATIVES = 2  # other passages of the article per question, the most word-sharing first
-ABSENT_SHARE = 0.3  # of the answerable ones, asked again for a kind their passage lacks
-ABSENT_MAX_WORDS = 25  # a written near miss is a question, not the whole sentence again
-ABSENT_NEGATIVES = 0  # an absent-detail twin reads its own passage only: the one its kind was checked in
 
 WH = {
     "PERSON": "Who",
@@ -97,17 +95,6 @@ WH = {
 }
 SWAP = ("PERSON", "ORG", "GPE", "DATE", "CARDINAL", "MONEY", "PERCENT", "QUANTITY")
 _CLAUSE = {"ROOT", "ccomp", "advcl", "relcl", "conj", "xcomp"}
-# The kinds an absent-detail twin asks for, each with every entity label its question word
-# could be answered by (generously: "at Wimbledon" is an EVENT, "at the BBC" an ORG). A
-# percentage is left out: nearly every passage lacks one, so it would be most of the twins.
-ABSENT = {
-    "Who": ("PERSON", "ORG", "NORP"),
-    "When": ("DATE", "TIME"),
-    "Where": ("GPE", "LOC", "FAC", "ORG", "EVENT"),
-    "How many": ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"),
-    "How much": ("MONEY", "QUANTITY", "CARDINAL", "PERCENT"),
-}
-_PERSONAL = {"he", "she", "they", "him", "her", "them", "his", "their"}  # a "who" the passage may answer
 
 
 @dataclass(frozen=True)
@@ -116,7 +103,7 @@ class Generated:
     question: str
     sentence: int  # the source sentence's index
     answer: str | None  # None: an unanswerable twin
-    absent: bool = False  # an absent-detail twin (read with fewer other passages)
+    absent: bool = False  # an absent-detail twin (bot.training.absent)
 
 
 def written_texts(eval_dir: Path) -> set[str]:
@@ -182,15 +169,6 @@ def question_for(sent, ent, keep: bool = False, wh: str | None = None) -> str | 
     if kept[0].pos_ != "PROPN" and not kept[0].text.isupper():
         text = text[0].lower() + text[1:]
     return f"{wh} {text}?"
-
-
-def absent_kinds(docs) -> list[str]:
-    """The question words (ABSENT) none of whose entity kinds occurs in these parsed
-    sentences; "Who" only where no personal pronoun stands for someone either."""
-    labels = {e.label_ for d in docs for e in d.ents}
-    if any(t.lower_ in _PERSONAL for d in docs for t in d):
-        labels.add("PERSON")
-    return [wh for wh, kinds in ABSENT.items() if not labels & set(kinds)]
 
 
 def generate(articles: list, analyses: dict, seed: int = 0, absent: bool = False) -> list[Generated]:
@@ -266,7 +244,7 @@ def pairs(items: list[Generated], analyses: dict, gaps: bool = False) -> list[jt
         others = [passages.window(sents, i) for i in range(len(sents)) if i != g.sentence]
         others = [w for w in others if g.sentence not in w.sentences and not sents[w.center].headline]
         others.sort(key=lambda w: -_shared(g.question, w.text))
-        chosen = [gold] + others[: ABSENT_NEGATIVES if g.absent else NEGATIVES]
+        chosen = [gold] + ([] if g.absent else others[:NEGATIVES])  # an absent-detail twin: its own passage
         if g.answer is None:
             spans = [jt.NULL] * len(chosen)
         else:

@@ -60,12 +60,7 @@ def _train_pairs(q: Question, analysis, query: str, candidates, gold_sents: set[
     sents = analysis.sentences
     near = {s.index for s in sents if overlaps(s, q.near_spans)} if q.near_spans else set()
     order = sorted(gold_sents | near)[:1] + [c.sentence for c in candidates]
-    chosen: list[int] = []
-    for i in order:
-        if i not in chosen:
-            chosen.append(i)
-        if len(chosen) == jt.TRAIN_WINDOWS:
-            break
+    chosen = list(dict.fromkeys(order))[: jt.TRAIN_WINDOWS]  # each once, in order
     texts, gold, spans = [], [], []
     for i in chosen:
         w = passages.window(sents, i)
