@@ -82,7 +82,9 @@ class BM25:
     def idf(self, term: str) -> float:
         """Robertson-Sparck Jones idf, floored at `idf_floor`; unseen terms score high."""
         row = self._row(term)
-        n = 0 if row is None else row[1] - row[0]
+        return self._idf(0 if row is None else row[1] - row[0])
+
+    def _idf(self, n: int) -> float:  # of a term in n documents
         return max(self.idf_floor, math.log(1 + (len(self.ids) - n + 0.5) / (n + 0.5)))
 
     def scores(self, query_terms: Iterable[str]) -> np.ndarray:
@@ -94,7 +96,7 @@ class BM25:
                 continue
             idx = self._docs[row[0] : row[1]]
             tf = self._tf[row[0] : row[1]].astype(np.float64)
-            scores[idx] += self.idf(term) * tf * (self.k1 + 1) / (tf + self._norm[idx])
+            scores[idx] += self._idf(row[1] - row[0]) * tf * (self.k1 + 1) / (tf + self._norm[idx])
         return scores
 
     def search(

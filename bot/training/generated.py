@@ -7,11 +7,8 @@ extractive QA (Lewis et al. 2019; Fabbri et al. 2020). Ungrammatical, but they t
 where answers of each kind sit, in numbers the written sets cannot reach. Each such
 question may get an unanswerable twin: another entity of the question replaced by one of
 the same kind that the article never mentions ("How much the firm made in 1998?"), the
-source sentence then being the near miss the reader must not answer from. With `absent`
-(not yet measured, so not in the shipped training), others get an absent-detail twin: their whole clause, nothing taken out,
-asked with the question word of a kind the source passage holds no entity of ("Where the
-firm made £10m in 2004?"): what the written near misses mostly do, asking a detail the
-passage leaves out.
+source sentence then being the near miss the reader must not answer from. With `absent`,
+others get an absent-detail twin (bot.training.absent; not yet measured, not shipped).
 
 The articles: the corpus minus every article a written set uses (their text is compared,
 since the corpus holds repeats) and minus HELD_OUT (corpus articles kept for fresh blind
@@ -152,11 +149,13 @@ def question_for(sent, ent, keep: bool = False, wh: str | None = None) -> str | 
     clause = [t for t in verb.subtree] if verb.dep_ in _CLAUSE and verb.pos_ in ("VERB", "AUX") else list(sent)
     if not any(ent.start <= t.i < ent.end for t in clause):
         clause = list(sent)
-    drop = set() if keep else set(range(ent.start, ent.end))
-    if not keep and ent.end < len(sent) and sent[ent.end].tag_ == "POS":
-        drop.add(ent.end)
-    if not keep and head.dep_ == "pobj" and head.head.dep_ == "prep" and len(list(head.head.children)) == 1:
-        drop.add(head.head.i)
+    drop: set[int] = set()
+    if not keep:  # the answer, its possessive and a preposition left bare, out of the clause
+        drop = set(range(ent.start, ent.end))
+        if ent.end < len(sent) and sent[ent.end].tag_ == "POS":
+            drop.add(ent.end)
+        if head.dep_ == "pobj" and head.head.dep_ == "prep" and len(list(head.head.children)) == 1:
+            drop.add(head.head.i)
     kept = [t for t in clause if t.i not in drop]
     while kept and (kept[0].is_punct or kept[0].dep_ in ("cc", "mark")):
         kept.pop(0)

@@ -11,8 +11,8 @@ passage still teaches relevance).
 The loss adds, per batch, the relevance terms (a pointwise BCE on every passage and a
 listwise softmax over an answerable question's passages onto its gold ones) and the span
 terms (cross-entropy of the start and of the end). Embeddings stay frozen (they are the
-bundled model's, see bot/reading/joint.py); AdamW, bfloat16 autocast where the CPU computes it natively (float32
-elsewhere: emulated bf16 measured 25x slower a step), fixed seed.
+bundled model's, see bot/reading/joint.py); AdamW, bfloat16 autocast where the CPU
+computes it natively (float32 elsewhere: emulated bf16 measured 25x slower a step), fixed seed.
 
 `train_and_score` fits on one set of questions and reads another's passages with the
 result (the questions of articles it never saw), kept in a cache keyed by its exact
