@@ -78,6 +78,9 @@ def test_token_f1(prediction, references, expected):
         ("very good", ["very very good"], 0.6667),  # repeated reference tokens count each time
         ("", ["Budapest"], 0.0),
         ("Budapest", ["", "the"], 0.0),  # references with no tokens give no credit
+        ("It shows Rory Bremner's impression of him [1]", ["Rory Bremner"], 1.0),  # a possessive is the name
+        ("the Bremners [1]", ["Rory Bremner"], 0.0),  # a plural is not
+        ("Britain's Guantanamo Bay", ["Britain’s Guantanamo Bay"], 1.0),
     ],
 )
 def test_answer_recall(prediction, references, expected):
