@@ -108,7 +108,7 @@ def decide(prep: Prepared, analysis: ArticleAnalysis, models: Models) -> Reading
     refused = p_answerable < models.threshold
     best = analysis.sentences[prep.retrieval.candidates[top].sentence]
     w, r = (windows[top], reads[top]) if top < len(reads) else (None, None)
-    short = None if refused else short_answer(prep.info, best, w, r)
+    short = None if refused else short_answer(prep.info, best, w, r, float(p[top]))
     return Reading(best, short, refused, p_answerable, prep.timings)
 
 
