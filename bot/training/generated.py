@@ -51,8 +51,8 @@ HELD_OUT = frozenset(
 # cached pre-training stays valid): dropped from the draw, which never held them, and never a
 # sibling (bot.training.siblings). Fold them into HELD_OUT when the draw changes anyway; a new
 # blind set's articles go there before training. Three sets of 15, three articles of each
-# category per set, in order: docs/evaluation.md's second and third fresh blind sets, then
-# one kept unused for the next reader.
+# category per set, in order: docs/evaluation.md's second, third and fourth fresh blind sets
+# (a new blind set needs new articles).
 HELD_OUT_AFTER_DRAW = frozenset(
     f"{cat}/{n}"
     for cat, nums in {
