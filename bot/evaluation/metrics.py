@@ -75,25 +75,26 @@ def token_f1(prediction: str, references: list[str]) -> float:
     return round(max((_f1(pred, _tokens(r)) for r in references), default=0.0), 4)
 
 
-# A possessive 's: SQuAD's normalisation keeps its s ("Bremner's" -> "bremners"), so a response
-# naming "Rory Bremner's impression" would not hold the reference "Rory Bremner".
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+# A possessive 's after a letter. SQuAD's normalisation keeps its s ("Bremner's" -> "bremners"),
+# so a response naming "Rory Bremner's impression" would not hold the reference "Rory Bremner".
+_POSSESSIVE = re.compile(r"(?<=[^\W\d_])['’ʼ][sS]\b")
 
 
 def answer_recall(prediction: str, references: list[str]) -> float:
-    """Share of a reference's tokens the prediction contains, the best over references, a
-    possessive 's dropped from both (the SQuAD scores above keep SQuAD's own normalisation):
-    answer_recall("Putin initiated the call [1]", ["Putin"]) -> 1.0.
+    """Share of a reference's tokens the prediction contains, the best over references and
+    over the prediction as written and with its possessive 's dropped (the reference is
+    taken as written: "Sainsbury's" is not "Lord Sainsbury"; the SQuAD scores above keep
+    SQuAD's own normalisation): answer_recall("Putin initiated the call [1]", ["Putin"]) -> 1.0.
 
     >>> answer_recall("It shows Rory Bremner’s impression of him [1]", ["Rory Bremner"])
     1.0
     """
-    pred = Counter(_tokens(_POSSESSIVE.sub("", prediction)))
+    preds = [Counter(_tokens(prediction)), Counter(_tokens(_POSSESSIVE.sub("", prediction)))]
     best = 0.0
     for r in references:
-        ref = Counter(_tokens(_POSSESSIVE.sub("", r)))
+        ref = Counter(_tokens(r))
         if ref:
-            best = max(best, sum((pred & ref).values()) / sum(ref.values()))
+            best = max(best, *(sum((pred & ref).values()) / sum(ref.values()) for pred in preds))
     return round(best, 4)
 
 
