@@ -19,8 +19,8 @@ by the ranker's probability, in bins of 0.1):
 | entity of the expected kind | 1/6 | 2/6 | 6/12 | 11/17 | 8/13 | 20/27 | 64/73 | 209/235 |
 | open span | 1/11 | 3/4 | 5/19 | 6/17 | 11/22 | 17/31 | 23/39 | 48/60 |
 
-Where the reader points at no entity of the expected kind there is no short answer: the
-typed entity nearest the question's words was right there for 5 of 17. With the bars, 529
+Where it points at none, the typed entity nearest the question's words was right for 5 of
+17, so none is offered. With the bars, 529
 short answers, 78.8% right, on 59.5% of the answered answerable questions (68.5% without).
 The ranker and refusal were fitted on these articles' questions (the joint reader was not),
 so its probabilities there are surer than on new articles; bbc-dev and a fresh blind set are
