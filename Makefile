@@ -28,7 +28,9 @@ index: setup
 # fails the tests; a question that errors fails every gate. The seed's dev set is held out of
 # training: its gates are its held-out figures. No gate on faithfulness or the citation metrics:
 # the extractive answer quotes the passage it cites, so they are 1.0 by construction. Latency
-# gates sit near 3x the measured p95.
+# gates read total p95 as a multiple of its floor (one query embedding timed beside each
+# question, so a busy machine slows both) and sit near 3x the measured multiple: 15x pinned,
+# 25x as an archive (docs/evaluation.md).
 EVAL_GATES := hit@1=0.70,hit@5=0.95,recall@5=0.94,mrr@5=0.80,ndcg@5=0.82,f1=0.33,answer_recall=0.75,citation_gold_hit=0.79,correct_refusal_rate=0.62,answer_rate=0.85,precision=0.62
 
 # The same on bbc-dev (15 BBC articles held out of training), pinned to each question's
@@ -46,13 +48,13 @@ test: setup
 	$(PY) -m ruff format --check bot tests
 	$(PY) -m mypy bot
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
-	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-ms 400
+	$(PY) -m bot eval tests/eval/article.jsonl --no-plots --out eval-runs/ci --fail-under $(EVAL_GATES) --max-p95-x 45
 	@if [ -d "$(SHARED_EVAL)/articles" ]; then \
 		echo "$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles ..."; \
 		$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --no-plots \
-			--out eval-runs/ci-bbc-dev --fail-under '$(BBC_GATES)' --max-p95-ms 500 && \
+			--out eval-runs/ci-bbc-dev --fail-under '$(BBC_GATES)' --max-p95-x 45 && \
 		$(PY) -m bot eval $(SHARED_EVAL)/bbc-dev.jsonl --articles $(SHARED_EVAL)/articles --archive --no-plots \
-			--out eval-runs/ci-bbc-dev-archive --fail-under '$(ARCHIVE_GATES)' --max-p95-ms 1100 && \
+			--out eval-runs/ci-bbc-dev-archive --fail-under '$(ARCHIVE_GATES)' --max-p95-x 75 && \
 		$(PY) -m bot eval-verifier --articles $(SHARED_EVAL)/articles --fail-under '$(VERIFIER_GATES)'; \
 	elif [ -n "$$CI" ] && [ "$$CI" != "false" ] && [ "$$CI" != "0" ]; then \
 		echo "CI=true and $(SHARED_EVAL) is missing: the bbc-dev gate must run in CI" >&2; exit 1; \

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -109,7 +110,10 @@ def test_eval_writes_parseable_outputs_into_a_new_run_folder(first_run, dataset)
     assert summary["skipped"]["retrieval"] == {"no reference_spans": 1}
     assert m["correct_refusal_rate"]["n"] == 2 and m["answer_rate"]["n"] == 5
     assert m["hit@5"]["ci95"][0] <= m["hit@5"]["value"] <= m["hit@5"]["ci95"][1]
-    assert summary["latency_ms"]["total"]["n"] == 7
+    assert summary["latency_ms"]["total"]["n"] == 7 and summary["latency_ms"]["floor"]["n"] == 7
+    floor, total = summary["latency_ms"]["floor"], summary["latency_ms"]["total"]
+    assert 0 < floor["p50"] < total["p50"]  # a question costs more than its own embedding
+    assert summary["latency_x_floor"]["p95"] == round(total["p95"] / floor["p95"], 2)
     assert len(summary["threshold_sweep"]["rows"]) == 101
     report = (run / "report.md").read_text()
     for png in PLOTS:
@@ -162,8 +166,8 @@ def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, clean
             "--no-plots",
             "--fail-under",
             "answer_rate=0.5,hit@5=0.5",
-            "--max-p95-ms",
-            "60000",
+            "--max-p95-x",
+            "100000",
             "--baseline",
             str(baseline),
             "--max-drop",
@@ -173,7 +177,7 @@ def test_gates_met_and_an_unchanged_baseline_exit_0(in_process, first_run, clean
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "| hit@5 | 1.000 | 1.000 | +0.000 |" in out.out
-    assert "All gates met (2 metric floors, p95 latency, max drop)." in out.out
+    assert "All gates met (2 metric floors, p95 latency against its floor, max drop)." in out.out
     assert not list((tmp_path / "run").glob("*.png")) and "![" not in (tmp_path / "run" / "report.md").read_text()
 
 
@@ -188,13 +192,17 @@ def test_missed_gates_exit_1_naming_each_miss(in_process, dataset, tmp_path, cap
             "--no-plots",
             "--fail-under",
             "exact_match=0.9,answer_rate=0.5",
-            "--max-p95-ms",
+            "--max-p95-x",
             "0.001",
         ]
     )
     err = capsys.readouterr().err
     assert code == 1
-    assert "FAIL: exact_match = 0.0000 is under 0.9" in err and "FAIL: total p95 latency" in err
+    assert "FAIL: exact_match = 0.0000 is under 0.9" in err
+    assert re.search(
+        r"FAIL: total p95 latency = [\d.]+x its floor \([\d.]+ ms against [\d.]+ ms for one query embedding\) is over 0.001x",
+        err,
+    )
     assert "answer_rate" not in err
 
 
@@ -273,7 +281,7 @@ def test_a_baseline_that_is_a_folder_is_a_usage_error(dataset, tmp_path, capsys)
     )
 
 
-@pytest.mark.parametrize("flag, value", [("--max-p95-ms", "nan"), ("--max-p95-ms", "-1"), ("--max-drop", "inf")])
+@pytest.mark.parametrize("flag, value", [("--max-p95-x", "nan"), ("--max-p95-x", "-1"), ("--max-drop", "inf")])
 def test_a_limit_that_would_let_every_run_pass_is_refused(flag, value, dataset, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["eval", str(dataset), flag, value])

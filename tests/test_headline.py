@@ -4,6 +4,7 @@
 import pytest
 
 from bot.core.errors import UsageError
+from bot.evaluation import metrics as M
 from bot.evaluation.gates import check_gates, parse_gates
 from bot.evaluation.headline import breakdown, headline_scores
 
@@ -67,3 +68,19 @@ def test_precision_is_the_share_of_given_answers_that_are_right():
     answered_unanswerable = headline_scores({"abstained": False, "response": "x"}, False, [], None)
     assert (right["precision"], wrong["precision"], answered_unanswerable["precision"]) == (1.0, 0.0, 0.0)
     assert "precision" not in refused
+
+
+def test_the_latency_gate_reads_the_ratio_to_its_floor_not_milliseconds():
+    def summary(total_p95, floor_p95):
+        latency = {"total": {"p50": total_p95, "p95": total_p95}, "floor": {"p50": floor_p95, "p95": floor_p95}}
+        return {"metrics": {}, "latency_ms": latency, "latency_x_floor": M.latency_x_floor(latency)}
+
+    busy = summary(2100.0, 500.0)  # a loaded machine: both slow, the ratio holds
+    assert check_gates(busy, {}, 30) == []
+    slow = summary(800.0, 20.0)  # the answer itself got slower
+    assert check_gates(slow, {}, 30) == [
+        "total p95 latency = 40.0x its floor (800.0 ms against 20.0 ms for one query embedding) is over 30x"
+    ]
+    assert check_gates(summary(800.0, None), {}, 30) == [
+        "total p95 latency cannot be judged: 800.0 ms against a floor of None ms"
+    ]

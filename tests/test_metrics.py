@@ -241,6 +241,13 @@ def test_latency_summary_counts_each_stage_on_its_own():
     s = M.latency_summary([{"retrieve": 1.0, "total": 3.0}, {"retrieve": 3.0, "answer": 2.0, "total": 5.0}])
     assert s["retrieve"] == {"p50": 2.0, "p95": 2.9, "max": 3.0, "n": 2}
     assert s["answer"] == {"p50": 2.0, "p95": 2.0, "max": 2.0, "n": 1}
+    assert s["floor"] == {"p50": None, "p95": None, "max": None, "n": 0}
+
+
+def test_latency_against_its_floor():
+    s = M.latency_summary([{"total": 30.0, "floor": 2.0}, {"total": 50.0, "floor": 4.0}])
+    assert M.latency_x_floor(s) == {"p50": round(40.0 / 3.0, 2), "p95": round(49.0 / 3.9, 2)}
+    assert M.latency_x_floor(M.latency_summary([{"total": 30.0}])) == {"p50": None, "p95": None}
 
 
 def test_bootstrap_interval_is_deterministic_and_holds_the_mean():

@@ -119,7 +119,12 @@ def build_parser() -> _Parser:
     )
     ev.add_argument("--out", help="output folder (default: a new folder under eval-runs/)")
     ev.add_argument("--fail-under", default="", help="gates such as recall@5=0.95,citation_precision=0.9")
-    ev.add_argument("--max-p95-ms", type=_limit, help="fail when total p95 latency exceeds this")
+    ev.add_argument(
+        "--max-p95-x",
+        type=_limit,
+        help="fail when total p95 latency exceeds this multiple of its floor's p95 (one query embedding, "
+        "timed beside each question)",
+    )
     ev.add_argument("--baseline", help="an earlier summary.json to compare with")
     ev.add_argument("--max-drop", type=_limit, help="fail when a metric drops more than this below the baseline")
     ev.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

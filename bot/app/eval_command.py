@@ -11,7 +11,7 @@ other than the configured store's is indexed into a temporary store too (workspa
 Writes into the output folder `results.jsonl` (each Answer with its reference and
 scores), `summary.json` (every metric with its n and a 95% bootstrap interval, the
 dataset's and articles' sha256, backend, models, settings, git commit) and `report.md`
-with PNG plots. Gates: `--fail-under name=value,...` and `--max-p95-ms` fail (exit 1)
+with PNG plots. Gates: `--fail-under name=value,...` and `--max-p95-x` fail (exit 1)
 on any miss; `--baseline old/summary.json` prints deltas and `--max-drop` fails on a
 regression (the checks are bot.evaluation.gates'). Offline and deterministic: no LLM
 judge; the intervals use a fixed seed.
@@ -92,7 +92,7 @@ def run_cli(args) -> int:
         summary = build_summary(qa, records, Path(args.dataset), line_errors)
     write_outputs(out, records, summary, plots=plots)
     print(format_summary(summary))
-    misses = check_gates(summary, gates, args.max_p95_ms)
+    misses = check_gates(summary, gates, args.max_p95_x)
     if baseline is not None:
         rows, regressions = compare(summary, baseline, args.max_drop)
         print(format_deltas(rows, args.max_drop))
@@ -100,10 +100,10 @@ def run_cli(args) -> int:
     print(f"\nWrote {out}/results.jsonl, summary.json and report.md")
     for miss in misses:
         print(f"FAIL: {miss}", file=sys.stderr)
-    if not misses and (gates or args.max_p95_ms is not None or args.max_drop is not None):
+    if not misses and (gates or args.max_p95_x is not None or args.max_drop is not None):
         print(
             f"All gates met ({_counted(gates)}"
-            + (", p95 latency" if args.max_p95_ms is not None else "")
+            + (", p95 latency against its floor" if args.max_p95_x is not None else "")
             + (", max drop" if args.max_drop is not None else "")
             + ")."
         )

@@ -2,8 +2,9 @@
 
 `--fail-under name=value,...` sets a floor under metrics where higher is better and
 `name<=value` a ceiling over those where lower is better (false_refusal_rate,
-answerable_refused), `--max-p95-ms` a ceiling on the total p95 latency (a question that errored fails every
-gate), and `--baseline old/summary.json`
+answerable_refused), `--max-p95-x` a ceiling on the total p95 latency as a multiple of its
+floor's p95 (one query embedding timed beside each question, so a busy machine slows both;
+a question that errored fails every gate), and `--baseline old/summary.json`
 with `--max-drop` bounds how far any metric may move the wrong way from an earlier
 run. Each check returns one line per miss; the caller prints them and exits 1.
 """
@@ -57,12 +58,12 @@ def parse_gates(spec: str | None) -> dict[str, tuple[str, float]]:
     return gates
 
 
-def check_gates(summary: dict, gates: dict[str, tuple[str, float]], max_p95_ms: float | None) -> list[str]:
+def check_gates(summary: dict, gates: dict[str, tuple[str, float]], max_p95_x: float | None) -> list[str]:
     """One line per missed gate; a metric with no scored question misses its gate, and a
     question that errored fails every gate (its error is named)."""
     misses = []
     errors = (summary.get("skipped") or {}).get("errors") or {}
-    if errors and (gates or max_p95_ms is not None):
+    if errors and (gates or max_p95_x is not None):
         first = next(iter(errors.items()))
         misses.append(f"{len(errors)} question(s) errored, each a failure (first: {first[0]}: {first[1]})")
     for name, (op, limit) in gates.items():
@@ -73,10 +74,16 @@ def check_gates(summary: dict, gates: dict[str, tuple[str, float]], max_p95_ms: 
             misses.append(f"{name} = {value:.4f} is under {limit:g}")
         elif op == "<=" and value > limit:
             misses.append(f"{name} = {value:.4f} is over {limit:g}")
-    if max_p95_ms is not None:
-        p95 = summary["latency_ms"]["total"]["p95"]
-        if p95 is None or p95 > max_p95_ms:
-            misses.append(f"total p95 latency = {p95} ms is over {max_p95_ms:g} ms")
+    if max_p95_x is not None:
+        ratio = (summary.get("latency_x_floor") or {}).get("p95")
+        total, floor = summary["latency_ms"]["total"]["p95"], summary["latency_ms"]["floor"]["p95"]
+        if ratio is None:
+            misses.append(f"total p95 latency cannot be judged: {total} ms against a floor of {floor} ms")
+        elif ratio > max_p95_x:
+            misses.append(
+                f"total p95 latency = {ratio}x its floor ({total} ms against {floor} ms for one query embedding) "
+                f"is over {max_p95_x:g}x"
+            )
     return misses
 
 

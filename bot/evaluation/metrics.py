@@ -245,8 +245,9 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def latency_summary(latencies: list[dict], stages=("retrieve", "answer", "total")) -> dict:
-    """p50/p95/max per stage, in milliseconds, over the records that timed that stage."""
+def latency_summary(latencies: list[dict], stages=("retrieve", "answer", "total", "floor")) -> dict:
+    """p50/p95/max per stage, in milliseconds, over the records that timed that stage
+    (`floor`: one query embedding, timed just before each question)."""
     out = {}
     for stage in stages:
         values = [d[stage] for d in latencies if d.get(stage) is not None]
@@ -257,6 +258,13 @@ def latency_summary(latencies: list[dict], stages=("retrieve", "answer", "total"
             "n": len(values),
         }
     return out
+
+
+def latency_x_floor(latency: dict) -> dict:
+    """Total latency's p50 and p95 as multiples of the floor's, from `latency_summary`: the
+    figures a busy machine leaves nearly as they are, since it slows the floor alike."""
+    total, floor = latency["total"], latency["floor"]
+    return {q: round(total[q] / floor[q], 2) if total[q] and floor[q] else None for q in ("p50", "p95")}
 
 
 def bootstrap_ci(values, seed: int = 0, resamples: int = 2000, level: float = 0.95):

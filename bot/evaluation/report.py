@@ -67,6 +67,12 @@ def format_summary(summary: dict) -> str:
     lines += ["", "| latency (ms) | p50 | p95 | max | n |", "|---|---:|---:|---:|---:|"]
     for stage, s in summary["latency_ms"].items():
         lines.append(f"| {stage} | {_num(s['p50'], 1)} | {_num(s['p95'], 1)} | {_num(s['max'], 1)} | {s['n']} |")
+    if x := summary.get("latency_x_floor"):
+        lines += [
+            "",
+            f"The floor is one query embedding, timed just before each question: total latency is "
+            f"{_num(x['p50'], 2)}x it at p50 and {_num(x['p95'], 2)}x at p95 (the `--max-p95-x` gate's figure).",
+        ]
     sw = summary["threshold_sweep"]
     if sw["n"]:
         lines += [

@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import os
 import threading
+import time
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,15 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text)
+
+    def floor_ms(self, text: str) -> float:
+        """One query embedding straight through the model, in milliseconds: the least any
+        answer must spend, and the floor that `bot eval` and `bot bench` measure latency
+        against, timed beside the answers so that both see the same machine."""
+        model = self.model
+        t = time.perf_counter()
+        model.encode(text, normalize_embeddings=True)
+        return (time.perf_counter() - t) * 1000
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.langchain.embed_documents(texts), dtype=np.float32)
