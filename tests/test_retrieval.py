@@ -234,3 +234,55 @@ def test_bm25_idf():
 def test_bm25_empty_corpus():
     bm = BM25([])
     assert len(bm) == 0 and bm.search("anything", n=3) == []
+
+
+@pytest.mark.parametrize("query", ["Tomahawk range", "missile range", "Russian oil sanctions", "Putin", "zebra"])
+def test_bm25_group_search_scores_each_group_as_its_whole_text(query):
+    # Passages grouped by article score as BM25 over the articles' whole texts would.
+    passages = [("t1", "Tomahawk cruise missile"), ("t2", "a range of 1,600 km"), ("e1", "missile range test")]
+    passages += [("o1", "Russian oil"), ("o2", "oil sanctions on Russian firms"), ("p1", "Putin call")]
+    groups = ["tomahawk", "tomahawk", "eram", "oil", "oil", "call"]
+    joined = {g: " ".join(text for (_, text), h in zip(passages, groups) if h == g) for g in dict.fromkeys(groups)}
+    whole = BM25(list(joined.items()))
+    got, want = BM25(passages, groups=groups).group_search(query, 10), whole.search(query, 10)
+    assert [d for d, _ in got] == [d for d, _ in want]
+    assert [s for _, s in got] == pytest.approx([s for _, s in want])
+
+
+def test_bm25_group_search_needs_groups():
+    assert BM25(DOCS).group_search("missile range", 5) == []
+    assert BM25([], groups=[]).group_search("missile range", 5) == []
+
+
+class _Rankings:
+    """A fake index whose passage search and whole-article BM25 give fixed rankings."""
+
+    def __init__(self, passages: list[str], whole: list[str]):
+        from types import SimpleNamespace as NS
+
+        self.passages, self.whole = passages, whole
+        self.articles = {a: NS(title=a, published=None, url=None) for a in {*passages, *whole}}
+        self.chunks = {f"{a}-p": NS(article_id=a, text=a, paragraph=1, section=None, start=0, end=1) for a in passages}
+        self.embedder = NS(embed_query=lambda query: None)
+        self.lexical = NS(
+            search=lambda query, n, group=None: [(f"{a}-p", 1.0) for a in self.passages][:n],
+            group_search=lambda query, n: [(a, 1.0) for a in self.whole][:n],
+        )
+
+    def check_article(self, article_id):
+        pass
+
+    def dense(self, qvec, n, article_id=None):
+        return [(f"{a}-p", 1.0 - i / 10) for i, a in enumerate(self.passages)][:n]
+
+
+def test_the_two_article_rankings_take_turns():
+    # by passages: single, notice, other, spread; whole articles: spread, notice, other.
+    # Fused (RRF): notice, spread, other, single. In turn: single, notice, spread, other.
+    index = _Rankings(["single", "notice", "other", "spread"], ["spread", "notice", "other"])
+    docs, articles = HybridRetriever(index=index, k=2).ranked("q")
+    assert [d.metadata["article_id"] for d in docs] == ["single", "notice"]
+    assert articles == ["single", "notice", "spread", "other"]  # spread is now among the 3 read, other is not
+    assert HybridRetriever(index=index).ranked("q", article_id="other")[1] == ["other"]
+    same = _Rankings(["single", "notice"], ["single", "notice"])
+    assert HybridRetriever(index=same).ranked("q")[1] == ["single", "notice"]

@@ -6,7 +6,7 @@ model when it abstains). It reads the question's article with the learned reader
 (bot.reading): the ranker picks the passage among the candidates, the answerability
 model says whether the article answers at all, and the short answer is the reader's
 answer span. With several articles and none pinned ("All articles") it reads the
-best-retrieved articles in turn, up to ARTICLES_READ, stops at one that answers with
+best-ranked articles in turn, up to ARTICLES_READ, stops at one that answers with
 confidence, and otherwise takes the one most likely to answer, holding an answer from an
 article after the first to a higher bar (SURE); the answer then names its article. A
 question about "the article" with several loaded asks which one.
@@ -77,18 +77,23 @@ def _chunk_for(index, article_id: str, start: int, end: int):
 
 
 def select(
-    question: str, history: list[dict], docs, index, reader, article_id: str | None = None, talked_of: str | None = None
+    question: str,
+    history: list[dict],
+    articles: list[str],
+    index,
+    reader,
+    article_id: str | None = None,
+    talked_of: str | None = None,
 ) -> Extract:
     """Read the question's article (the one asked about; with several and none pinned, the
-    one the conversation was about, then the best-retrieved ones, in turn) and decide."""
+    one the conversation was about, then the best-ranked `articles`, in turn) and decide."""
     if gives_instructions(question):
         return Extract((), 0.0, INSTRUCTIONS)
     if article_id is not None or len(index.articles) == 1:
         return read_article(question, history, index, reader, article_id or next(iter(index.articles)))
     if _THE_ARTICLE.search(question) and not history:
-        return which_article(docs, index)
-    ids = list(dict.fromkeys([*([talked_of] if talked_of else []), *(d.metadata["article_id"] for d in docs)]))
-    ids = ids[:ARTICLES_READ]
+        return which_article(articles, index)
+    ids = list(dict.fromkeys([*([talked_of] if talked_of else []), *articles]))[:ARTICLES_READ]
     if not ids:
         return Extract((), 0.0, "no passage matched")
     asked = analyse_question(question, history, reader.model)
@@ -113,10 +118,10 @@ def choose(read: list[Extract]) -> Extract:
     return replace(chosen, named=not chosen.abstained)
 
 
-def which_article(docs, index) -> Extract:
+def which_article(articles: list[str], index) -> Extract:
     """A question about "the article" with several loaded: ask which one, naming the
-    best-retrieved few."""
-    ids = list(dict.fromkeys(d.metadata["article_id"] for d in docs))[:ARTICLES_READ] or list(index.articles)[:3]
+    best-ranked few."""
+    ids = articles[:ARTICLES_READ] or list(index.articles)[:3]
     titles = ", ".join(f"“{index.articles[a].title}”" for a in ids)
     return Extract(
         (),

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma, cosine) and lexical (BM25) rankings fused by RRF.
 
 Reciprocal rank fusion needs no score calibration between the two retrievers; the
-fused score is reported on a 0..1 scale (1.0: ranked first by both).
+fused score is reported on a 0..1 scale (1.0: ranked first by both). With no article
+pinned, `ranked` also gives the order in which to read the articles.
 """
 
 from __future__ import annotations
@@ -29,6 +30,23 @@ class HybridRetriever(BaseRetriever):
         return self.search(query)
 
     def search(self, query: str, k: int | None = None, article_id: str | None = None) -> list[Document]:
+        return self.ranked(query, k, article_id)[0]
+
+    def ranked(
+        self, query: str, k: int | None = None, article_id: str | None = None
+    ) -> tuple[list[Document], list[str]]:
+        """The k best passages, and the articles in the order to read them (the pinned one
+        alone, when one is).
+
+        Two article rankings take turns: the order in which the articles' passages come in
+        the fused candidates, and RRF of that order with BM25 over each article as a whole
+        (`BM25.group_search`). Whole-article BM25 credits a question whose words fall in
+        different paragraphs of one article, which finds the article among many stories on
+        one subject; over a few unrelated articles the best passage is the surer guide, and
+        taking turns keeps its article first. Measured on training questions (docs/method.md):
+        over the 2,225 BBC corpus articles the question's article is among the first three
+        (the articles read) for 74.2% against 70.0% by passages alone; in archives of 15
+        training articles for 97.2% against 97.5%, first place unchanged in both."""
         k = k or self.k
         self.index.check_article(article_id)
         n = max(self.candidates, 4 * k)
@@ -37,17 +55,25 @@ class HybridRetriever(BaseRetriever):
         lexical = self.index.lexical.search(query, n, group=article_id)
         fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in lexical]])
         dense_of, lex_of = dict(dense), dict(lexical)
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))[:k]
-        return [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked]
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))
+        docs = [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked[:k]]
+        if article_id is not None:
+            return docs, [article_id]
+        by_passage = list(dict.fromkeys(self.index.chunks[cid].article_id for cid, _ in ranked))
+        whole = [aid for aid, _ in self.index.lexical.group_search(query, n)]
+        scores = rrf([by_passage, whole])
+        both = sorted(scores, key=lambda aid: -scores[aid])  # ties: passage order
+        by_passage += [aid for aid in both if aid not in by_passage]  # the same articles, to interleave
+        return docs, list(dict.fromkeys(aid for pair in zip(by_passage, both) for aid in pair))
 
     def conversation_article(self, history: list[dict]) -> str | None:
         """With several articles and none pinned, the article the conversation was about: the
-        best-retrieved one for the last question asked (a follow-up stays with it)."""
+        best-ranked one for the last question asked (a follow-up stays with it)."""
         last = next((t.get("content") for t in reversed(history) if t.get("role") == "user"), None)
         if len(self.index.articles) < 2 or not isinstance(last, str) or not last.strip():
             return None
-        found = self.search(last)
-        return found[0].metadata["article_id"] if found else None
+        articles = self.ranked(last)[1]
+        return articles[0] if articles else None
 
     def document(self, cid: str, score: float = 0.0, dense: float = 0.0, lexical: float = 0.0) -> Document:
         """A passage as a LangChain Document, with its ids, scores and span."""

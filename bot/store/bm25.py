@@ -68,9 +68,13 @@ class BM25:
         self._tf = np.fromiter(
             chain.from_iterable(tfs for _, tfs in rows.values()), dtype=np.min_scalar_type(top), count=total
         )
-        names = sorted(set(groups)) if groups is not None else []
-        self._group_number = {g: n for n, g in enumerate(names)}
+        self._group_names = sorted(set(groups)) if groups is not None else []
+        self._group_number = {g: n for n, g in enumerate(self._group_names)}
         self._groups = np.array([self._group_number[g] for g in groups], dtype=np.int64) if groups is not None else None
+        if self._groups is not None:  # each group as one document: its length, the sum of its documents'
+            group_lengths = np.bincount(self._groups, weights=lengths, minlength=len(self._group_names))
+            average = float(group_lengths.mean()) if len(group_lengths) else 1.0
+            self._group_norm = k1 * (1 - b + b * group_lengths / max(average, 1.0))
 
     def _row(self, term: str) -> tuple[int, int] | None:
         n = self._term.get(term)
@@ -98,6 +102,26 @@ class BM25:
             tf = self._tf[row[0] : row[1]].astype(np.float64)
             scores[idx] += self._idf(row[1] - row[0]) * tf * (self.k1 + 1) / (tf + self._norm[idx])
         return scores
+
+    def group_search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """The n best groups (name, score) with score > 0, each group scored as one document
+        of all its documents' terms (an article as a whole, from its passages' postings:
+        nothing more is held), best first."""
+        if self._groups is None or n <= 0:
+            return []
+        size = len(self._group_names)
+        scores = np.zeros(size)
+        for term in set(terms(query)):
+            row = self._row(term)
+            if row is None:
+                continue
+            tf = np.bincount(self._groups[self._docs[row[0] : row[1]]], self._tf[row[0] : row[1]], minlength=size)
+            seen = tf > 0
+            idf = max(self.idf_floor, math.log(1 + (size - seen.sum() + 0.5) / (seen.sum() + 0.5)))
+            scores[seen] += idf * tf[seen] * (self.k1 + 1) / (tf[seen] + self._group_norm[seen])
+        hits = np.flatnonzero(scores > 0)
+        hits = hits[np.lexsort((hits, -scores[hits]))][:n]
+        return [(self._group_names[i], float(scores[i])) for i in hits]
 
     def search(
         self, query: str, n: int, allowed: set[str] | None = None, group: str | None = None
