@@ -78,7 +78,7 @@ def check_gates(summary: dict, gates: dict[str, tuple[str, float]], max_p95_x: f
         ratio = (summary.get("latency_x_floor") or {}).get("p95")
         total, floor = summary["latency_ms"]["total"]["p95"], summary["latency_ms"]["floor"]["p95"]
         if ratio is None:
-            misses.append(f"total p95 latency cannot be judged: {total} ms against a floor of {floor} ms")
+            misses.append(f"total p95 latency ({total} ms) cannot be judged: no floor was timed")
         elif ratio > max_p95_x:
             misses.append(
                 f"total p95 latency = {ratio}x its floor ({total} ms against {floor} ms for one query embedding) "

@@ -67,7 +67,7 @@ def format_summary(summary: dict) -> str:
     lines += ["", "| latency (ms) | p50 | p95 | max | n |", "|---|---:|---:|---:|---:|"]
     for stage, s in summary["latency_ms"].items():
         lines.append(f"| {stage} | {_num(s['p50'], 1)} | {_num(s['p95'], 1)} | {_num(s['max'], 1)} | {s['n']} |")
-    if x := summary.get("latency_x_floor"):
+    if (x := summary.get("latency_x_floor")) and x.get("p95") is not None:
         lines += [
             "",
             f"The floor is one query embedding, timed just before each question: total latency is "

@@ -39,8 +39,9 @@ class HybridRetriever(BaseRetriever):
         alone, when one is).
 
         Two article rankings take turns: the order in which the articles' passages come in
-        the fused candidates, and RRF of that order with BM25 over each article as a whole
-        (`BM25.group_search`). Whole-article BM25 credits a question whose words fall in
+        all the fused candidates (not only the k returned), and RRF of that order with BM25
+        over each article as a whole (`BM25.group_search`: its passages' indexed text, a
+        section heading counted with each passage under it). Whole-article BM25 credits a question whose words fall in
         different paragraphs of one article, which finds the article among many stories on
         one subject; over a few unrelated articles the best passage is the surer guide, and
         taking turns keeps its article first. Measured on training questions (docs/method.md):

@@ -106,7 +106,7 @@ class BM25:
     def group_search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The n best groups (name, score) with score > 0, each group scored as one document
         of all its documents' terms (an article as a whole, from its passages' postings:
-        nothing more is held), best first."""
+        nothing more is held), best first; ties in the groups' name order."""
         if self._groups is None or n <= 0:
             return []
         size = len(self._group_names)
