@@ -12,7 +12,7 @@ _LINKISH = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>&]+|[\w.+\\-]+@[\w\\-]+
 
 
 def inert_links(escaped: str, allowed: set[str]) -> str:
-    """Each address in `escaped` (escape_md's output) shown as code, never as a link, unless
+    r"""Each address in `escaped` (escape_md's output) shown as code, never as a link, unless
     it is one of `allowed` (the cited articles' own pages): a link planted in an article's
     text ("confirm your details at https://…") cannot be clicked from an answer.
 
