@@ -41,10 +41,10 @@ class HybridRetriever(BaseRetriever):
         Two article rankings take turns: the order in which the articles' passages come in
         all the fused candidates (not only the k returned), and RRF of that order with BM25
         over each article as a whole (`BM25.group_search`: its passages' indexed text, a
-        section heading counted with each passage under it). Whole-article BM25 credits a question whose words fall in
-        different paragraphs of one article, which finds the article among many stories on
-        one subject; over a few unrelated articles the best passage is the surer guide, and
-        taking turns keeps its article first. Measured on training questions (docs/method.md):
+        section heading counted with each passage under it). Whole-article BM25 credits a
+        question whose words fall in different paragraphs of one article, which finds the
+        article among many stories on one subject; over a few unrelated articles the best
+        passage is the surer guide, and taking turns keeps its article first. Measured on training questions (docs/method.md):
         over the 2,225 BBC corpus articles the question's article is among the first three
         (the articles read) for 74.2% against 70.0% by passages alone; in archives of 15
         training articles for 97.2% against 97.5%, first place unchanged in both."""
@@ -58,8 +58,8 @@ class HybridRetriever(BaseRetriever):
         dense_of, lex_of = dict(dense), dict(lexical)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))
         docs = [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked[:k]]
-        if article_id is not None:
-            return docs, [article_id]
+        if article_id is not None or len(self.index.articles) < 2:  # nothing to choose between
+            return docs, [article_id] if article_id is not None else list(self.index.articles)
         by_passage = list(dict.fromkeys(self.index.chunks[cid].article_id for cid, _ in ranked))
         whole = [aid for aid, _ in self.index.lexical.group_search(query, n)]
         scores = rrf([by_passage, whole])

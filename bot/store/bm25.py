@@ -51,8 +51,7 @@ class BM25:
         self.ids = [doc_id for doc_id, _ in docs]
         counted = [Counter(terms(doc) if isinstance(doc, str) else doc) for _, doc in docs]
         lengths = np.array([sum(c.values()) for c in counted], dtype=np.float64)
-        self.avg_length = max(float(lengths.mean()), 1.0) if len(lengths) else 1.0
-        self._norm = k1 * (1 - b + b * lengths / self.avg_length)  # each document's, for tf + norm
+        self.avg_length, self._norm = self._norms(lengths)  # each document's, for tf + norm
         rows: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for i, counts in enumerate(counted):
             for term, tf in counts.items():
@@ -72,9 +71,12 @@ class BM25:
         self._group_number = {g: n for n, g in enumerate(self._group_names)}
         self._groups = np.array([self._group_number[g] for g in groups], dtype=np.int64) if groups is not None else None
         if self._groups is not None:  # each group as one document: its length, the sum of its documents'
-            group_lengths = np.bincount(self._groups, weights=lengths, minlength=len(self._group_names))
-            average = float(group_lengths.mean()) if len(group_lengths) else 1.0
-            self._group_norm = k1 * (1 - b + b * group_lengths / max(average, 1.0))
+            _, self._group_norm = self._norms(np.bincount(self._groups, lengths, minlength=len(self._group_names)))
+
+    def _norms(self, lengths: np.ndarray) -> tuple[float, np.ndarray]:
+        """(average length, each document's length normalisation k1 (1 - b + b len / avg))."""
+        average = max(float(lengths.mean()), 1.0) if len(lengths) else 1.0
+        return average, self.k1 * (1 - self.b + self.b * lengths / average)
 
     def _row(self, term: str) -> tuple[int, int] | None:
         n = self._term.get(term)
@@ -88,8 +90,16 @@ class BM25:
         row = self._row(term)
         return self._idf(0 if row is None else row[1] - row[0])
 
-    def _idf(self, n: int) -> float:  # of a term in n documents
-        return max(self.idf_floor, math.log(1 + (len(self.ids) - n + 0.5) / (n + 0.5)))
+    def _idf(self, n: int, size: int | None = None) -> float:  # of a term in n of `size` documents (all)
+        size = len(self.ids) if size is None else size
+        return max(self.idf_floor, math.log(1 + (size - n + 0.5) / (n + 0.5)))
+
+    def _top(self, scores: np.ndarray, n: int) -> np.ndarray:
+        """The indices of the n best scores above 0, best first (ties in index order)."""
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > 4 * n:  # only the best few need sorting
+            hits = hits[np.argpartition(-scores[hits], 4 * n)[: 4 * n]]
+        return hits[np.lexsort((hits, -scores[hits]))][:n]
 
     def scores(self, query_terms: Iterable[str]) -> np.ndarray:
         """Every document's BM25 for the query's terms (each counted once), in document order."""
@@ -117,11 +127,9 @@ class BM25:
                 continue
             tf = np.bincount(self._groups[self._docs[row[0] : row[1]]], self._tf[row[0] : row[1]], minlength=size)
             seen = tf > 0
-            idf = max(self.idf_floor, math.log(1 + (size - seen.sum() + 0.5) / (seen.sum() + 0.5)))
+            idf = self._idf(int(seen.sum()), size)
             scores[seen] += idf * tf[seen] * (self.k1 + 1) / (tf[seen] + self._group_norm[seen])
-        hits = np.flatnonzero(scores > 0)
-        hits = hits[np.lexsort((hits, -scores[hits]))][:n]
-        return [(self._group_names[i], float(scores[i])) for i in hits]
+        return [(self._group_names[i], float(scores[i])) for i in self._top(scores, n)]
 
     def search(
         self, query: str, n: int, allowed: set[str] | None = None, group: str | None = None
@@ -136,8 +144,4 @@ class BM25:
             scores[self._groups != self._group_number[group]] = 0.0
         if allowed is not None:
             scores[[i for i, doc_id in enumerate(self.ids) if doc_id not in allowed]] = 0.0
-        hits = np.flatnonzero(scores > 0)
-        if len(hits) > 4 * n:  # only the best few need sorting
-            hits = hits[np.argpartition(-scores[hits], 4 * n)[: 4 * n]]
-        hits = hits[np.lexsort((hits, -scores[hits]))][:n]
-        return [(self.ids[i], float(scores[i])) for i in hits]
+        return [(self.ids[i], float(scores[i])) for i in self._top(scores, n)]
