@@ -65,6 +65,15 @@ def test_a_question_about_the_article_asks_which_one(archive):
     assert "“" in answer.response  # it names the candidates
     pinned = archive.ask("Who wrote the article?", article_id="bbc-business-279")
     assert not pinned.response.startswith("Several articles")
+    story = archive.ask("What is this story about?")
+    assert story.abstained and story.response.startswith("Several articles are loaded")
+
+
+def test_a_question_that_names_the_article_but_asks_what_it_reports_is_answered(archive):
+    answer = archive.ask("Who is the chief executive of the London Stock Exchange named in the article?")
+    assert not answer.abstained and answer.short_answer == "Clara Furse"
+    assert answer.citations[0].article_id == "bbc-business-279"
+    assert answer.response.endswith(f"(From “{archive.index().articles['bbc-business-279'].title}”.)")
 
 
 def _read(p: float, answers: bool = True, chunk: str = "c") -> Extract:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from ..core.answerer import Draft
 from ..reading.reader import analyse_question, decide, prepare
+from ..text.words import terms
 from .citations import compose
 from .guards import gives_instructions
 
@@ -37,8 +38,31 @@ ARTICLES_READ = 3  # articles read for a question when none is pinned, best retr
 # answerable ones (as the reader's threshold does): unanswerable refused 52.2% against 40.7%
 # at the reader's threshold, answered right 52.4% either way, answerable refused 6.8% (5.0%).
 SURE = 0.5
-# "Who wrote the article?", "What is this story about?": which one, when several are loaded
 _THE_ARTICLE = re.compile(r"(?i)\b(the|this|that)\s+(article|story|piece|report|text)\b")
+# Words that name an article as a document, not what it reports: its author, date, title,
+# subject, what it says. Every article has these, so with several loaded a question made of
+# nothing else asks about one of them, and which (about_the_article).
+_OF_AN_ARTICLE = frozenset(
+    terms(
+        "article story piece report text write wrote written writer author publish published date title "
+        "headline summary summarise summarize main point gist topic subject say said mention describe"
+    )
+)
+
+
+def about_the_article(question: str) -> bool:
+    """Whether the question asks about "the article" itself rather than something it reports.
+
+    "Which player mentioned in the article came out first?" names what it asks about, and the
+    search finds the article that reports it; "Who wrote the article?" does not. Of the 37
+    written training questions that name the article, story, piece or report, two ask about
+    it itself ("When was the report published?", "and what's the story about").
+
+    >>> [about_the_article(q) for q in ("Who wrote the article?", "What is this story about?",
+    ...     "Which company produced the report?", "Who is the spokesman quoted in the piece?")]
+    [True, True, False, False]
+    """
+    return bool(_THE_ARTICLE.search(question)) and not set(terms(question)) - _OF_AN_ARTICLE
 
 
 @dataclass(frozen=True)
@@ -91,7 +115,7 @@ def select(
         return Extract((), 0.0, INSTRUCTIONS)
     if article_id is not None or len(index.articles) == 1:
         return read_article(question, history, index, reader, article_id or next(iter(index.articles)))
-    if _THE_ARTICLE.search(question) and not history:
+    if not history and about_the_article(question):
         return which_article(articles, index)
     ids = list(dict.fromkeys([*([talked_of] if talked_of else []), *articles]))[:ARTICLES_READ]
     if not ids:
