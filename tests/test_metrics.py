@@ -327,3 +327,33 @@ def test_a_fact_the_article_states_twice_is_found_in_either_passage(qa):
     assert scores["hit@1"] == scores["recall@1"] == scores["citation_gold_hit"] == 1.0
     alone, _ = score(answer, _example(reference_spans=ex.reference_spans), index)
     assert alone["hit@1"] == alone["citation_gold_hit"] == 0.0
+
+
+def test_a_repeat_of_the_gold_article_answers_as_rightly_as_the_gold_article():
+    """An archive holds repeats (the BBC corpus does): citing the repeat's passage is a hit
+    of the article and of the gold passage alike, so the answer is right."""
+    from types import SimpleNamespace as N
+
+    from bot.evaluation.scoring import score
+
+    text = "Title\n\nThe summit will be held in Budapest. It was announced on Thursday."
+    articles = {aid: N(id=aid, text=text, content_hash="h") for aid in ("gold", "repeat")}
+    articles["other"] = N(id="other", text="Other\n\nThe summit will be held in Budapest.", content_hash="o")
+    chunks = {
+        f"{aid}-p": N(id=f"{aid}-p", article_id=aid, start=7, end=len(a.text), text=a.text[7:])
+        for aid, a in articles.items()
+    }
+    index = N(articles=articles, chunks=chunks)
+    start = text.index("Budapest")
+    ex = _example(article_id="gold", reference="Budapest", reference_spans=[[start, start + 8]])
+
+    def asked(aid):
+        cited = [{"marker": 1, "chunk_id": f"{aid}-p", "article_id": aid, "text": chunks[f"{aid}-p"].text}]
+        answer = {"abstained": False, "retrieved_context_ids": [f"{aid}-p"], "citations": cited}
+        return score(answer | {"response": "Budapest [1]", "short_answer": "Budapest"}, ex, index, archive=True)[0]
+
+    for aid in ("gold", "repeat"):
+        got = asked(aid)
+        assert got["article_hit@1"] == got["citation_gold_hit"] == got["hit@1"] == got["answerable_right"] == 1.0
+    other = asked("other")
+    assert other["article_hit@1"] == other["citation_gold_hit"] == other["answerable_right"] == 0.0
