@@ -98,3 +98,15 @@ def test_an_answer_from_a_later_article_must_clear_a_higher_bar():
     assert not sure.abstained and sure.named and sure.sentences[0].chunk_id == "later"
     tie = choose([_read(0.3, chunk="first"), _read(0.3, chunk="later")])  # the first of equals
     assert not tie.abstained and tie.sentences[0].chunk_id == "first"
+
+
+def test_an_answer_from_a_contested_first_article_must_clear_the_higher_bar_too():
+    """The first article read, when BM25 over whole articles ranks another first, is held to
+    SURE like a later one; uncontested, to the reader's own threshold."""
+    threshold = json.loads(WEIGHTS.read_text())["threshold"]
+    weak = (threshold + SURE) / 2
+    assert not choose([_read(weak)], contested=False).abstained
+    held = choose([_read(weak)], contested=True)
+    assert held.abstained and "whole-article BM25" in held.reason
+    sure = choose([_read(SURE), _read(0.1, answers=False)], contested=True)
+    assert not sure.abstained and sure.named

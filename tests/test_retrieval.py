@@ -280,9 +280,10 @@ def test_the_two_article_rankings_take_turns():
     # by passages: single, notice, other, spread; whole articles: spread, notice, other.
     # Fused (RRF): notice, spread, other, single. In turn: single, notice, spread, other.
     index = _Rankings(["single", "notice", "other", "spread"], ["spread", "notice", "other"])
-    docs, articles = HybridRetriever(index=index, k=2).ranked("q")
+    docs, articles, whole_first = HybridRetriever(index=index, k=2).ranked("q")
     assert [d.metadata["article_id"] for d in docs] == ["single", "notice"]
     assert articles == ["single", "notice", "spread", "other"]  # spread is now among the 3 read, other is not
-    assert HybridRetriever(index=index).ranked("q", article_id="other")[1] == ["other"]
+    assert whole_first == "spread"  # so the first article read, single, is contested (extractive.choose)
+    assert HybridRetriever(index=index).ranked("q", article_id="other")[1:] == (["other"], None)
     same = _Rankings(["single", "notice"], ["single", "notice"])
-    assert HybridRetriever(index=same).ranked("q")[1] == ["single", "notice"]
+    assert HybridRetriever(index=same).ranked("q")[1:] == (["single", "notice"], "single")

@@ -7,7 +7,7 @@ pinned, `ranked` also gives the order in which to read the articles.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -15,6 +15,12 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .fusion import rrf
+
+
+class Ranking(NamedTuple):
+    docs: list[Document]  # the k best passages
+    articles: list[str]  # the order to read the articles in (the pinned one alone, when one is)
+    whole_first: str | None = None  # the article BM25 over whole articles ranks first (None: not ranked, or no match)
 
 
 class HybridRetriever(BaseRetriever):
@@ -32,11 +38,9 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None, article_id: str | None = None) -> list[Document]:
         return self.ranked(query, k, article_id)[0]
 
-    def ranked(
-        self, query: str, k: int | None = None, article_id: str | None = None
-    ) -> tuple[list[Document], list[str]]:
-        """The k best passages, and the articles in the order to read them (the pinned one
-        alone, when one is).
+    def ranked(self, query: str, k: int | None = None, article_id: str | None = None) -> Ranking:
+        """The k best passages, the articles in the order to read them (the pinned one alone,
+        when one is), and the article whole-article BM25 ranks first.
 
         Two article rankings take turns: the order in which the articles' passages come in
         all the fused candidates (not only the k returned), and RRF of that order with BM25
@@ -59,13 +63,14 @@ class HybridRetriever(BaseRetriever):
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))
         docs = [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked[:k]]
         if article_id is not None or len(self.index.articles) < 2:  # nothing to choose between
-            return docs, [article_id] if article_id is not None else list(self.index.articles)
+            return Ranking(docs, [article_id] if article_id is not None else list(self.index.articles))
         by_passage = list(dict.fromkeys(self.index.chunks[cid].article_id for cid, _ in ranked))
         whole = [aid for aid, _ in self.index.lexical.group_search(query, n)]
         scores = rrf([by_passage, whole])
         both = sorted(scores, key=lambda aid: -scores[aid])  # ties: passage order
         by_passage += [aid for aid in both if aid not in by_passage]  # the same articles, to interleave
-        return docs, list(dict.fromkeys(aid for pair in zip(by_passage, both) for aid in pair))
+        order = list(dict.fromkeys(aid for pair in zip(by_passage, both) for aid in pair))
+        return Ranking(docs, order, whole[0] if whole else None)
 
     def conversation_article(self, history: list[dict]) -> str | None:
         """With several articles and none pinned, the article the conversation was about: the
