@@ -110,3 +110,30 @@ def test_an_answer_from_a_contested_first_article_must_clear_the_higher_bar_too(
     assert held.abstained and "whole-article BM25" in held.reason
     sure = choose([_read(SURE), _read(0.1, answers=False)], contested=True)
     assert not sure.abstained and sure.named
+
+
+def test_select_contests_the_first_article_unless_the_conversation_or_whole_article_bm25_backs_it(monkeypatch):
+    """Wiring of `contested` in select: the first article read ("a") answers at a P between
+    the reader's threshold and SURE, the others refuse."""
+    from types import SimpleNamespace as N
+
+    import bot.answering.extractive as X
+
+    threshold = json.loads(WEIGHTS.read_text())["threshold"]
+    weak = (threshold + SURE) / 2
+    monkeypatch.setattr(X, "analyse_question", lambda *a: None)
+    monkeypatch.setattr(
+        X, "read_article", lambda q, h, index, reader, aid, asked=None: _read(weak) if aid == "a" else _read(0.1, False)
+    )
+    index = N(articles={"a": N(content_hash="x"), "a-again": N(content_hash="x"), "b": N(content_hash="y")})
+    reader = N(model=None)
+
+    def ask(whole_first, talked_of=None, history=()):
+        return X.select("Who won?", list(history), ["a", "b"], index, reader, None, talked_of, whole_first)
+
+    assert not ask("a").abstained  # both rankings put it first
+    assert not ask("a-again").abstained  # a repeat of it, first by name in a tie
+    assert ask("b").abstained  # whole-article BM25 ranks another article first
+    assert ask(None).abstained  # whole-article BM25 matched nothing
+    follow = ask("b", talked_of="a", history=[{"role": "user", "content": "Who played?"}])
+    assert not follow.abstained  # the conversation's article is read first, and not contested

@@ -287,3 +287,5 @@ def test_the_two_article_rankings_take_turns():
     assert HybridRetriever(index=index).ranked("q", article_id="other")[1:] == (["other"], None)
     same = _Rankings(["single", "notice"], ["single", "notice"])
     assert HybridRetriever(index=same).ranked("q")[1:] == (["single", "notice"], "single")
+    unmatched = _Rankings(["single", "notice"], [])  # BM25 over whole articles finds no word of the question
+    assert HybridRetriever(index=unmatched).ranked("q")[1:] == (["single", "notice"], None)

@@ -26,8 +26,16 @@ def _spans(example: Example, text: str) -> tuple[tuple, tuple, str | None]:
     return spans, alt, None
 
 
-def gold_for(example: Example, index) -> tuple[list[set[str]] | None, str | None]:
-    """The gold chunk sets of an answerable example, or why there are none."""
+def repeats_of(article, index) -> set[str]:
+    """The ids of the indexed articles with the article's text (itself among them): an
+    archive holds repeats, and an answer from one is an answer from the article."""
+    return {aid for aid, other in index.articles.items() if other.content_hash == article.content_hash}
+
+
+def gold_for(example: Example, index, repeats: bool = False) -> tuple[list[set[str]] | None, str | None]:
+    """The gold chunk sets of an answerable example, or why there are none; with `repeats`,
+    the same passages of its article's repeats count too (a citation's gold, never the
+    retrieval's: a repeat retrieved beside the article is one passage more, not a second hit)."""
     if not example.reference_spans and not example.reference_contexts:
         return None, "no reference_spans"
     if example.article_id is None and len(index.articles) != 1:
@@ -41,9 +49,7 @@ def gold_for(example: Example, index) -> tuple[list[set[str]] | None, str | None
     spans = (*found, *alt)
     if any(not 0 <= s < e <= len(article.text) for s, e in spans):
         return None, "a reference span lies outside the article text"
-    # An article with the same text (an archive holds repeats) holds the same passages: its
-    # passage is as right as the example's own, as article_hit counts it
-    same = {a for a, other in index.articles.items() if other.content_hash == article.content_hash}
+    same = repeats_of(article, index) if repeats else {article.id}
     gold = M.gold_chunks(spans, [c for c in index.chunks.values() if c.article_id in same])
     if not all(gold):
         return None, "a reference span overlaps no passage"
@@ -63,9 +69,7 @@ def article_hit(answer: dict, example: Example, index) -> float | None:
         chosen = index.chunks[answer["retrieved_context_ids"][0]].article_id
     else:
         return 0.0
-    gold = index.articles[example.article_id]
-    found = index.articles.get(chosen)
-    return float(chosen == gold.id or (found is not None and found.content_hash == gold.content_hash))
+    return float(chosen in repeats_of(index.articles[example.article_id], index))
 
 
 def score(answer: dict, example: Example, index, archive: bool = False) -> tuple[dict, dict]:
@@ -98,7 +102,8 @@ def score(answer: dict, example: Example, index, archive: bool = False) -> tuple
         else:
             skipped["answer"] = "no reference"
         if gold:
-            scores["citation_gold_hit"] = M.gold_hit(answer["citations"], gold)
+            cited_gold = gold_for(example, index, repeats=True)[0] if archive else gold
+            scores["citation_gold_hit"] = M.gold_hit(answer["citations"], cited_gold or gold)
         else:
             skipped["citation_gold_hit"] = why
     scores |= headline_scores(answer, example.answerable, example.references, scores.get("citation_gold_hit"))

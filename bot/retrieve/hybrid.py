@@ -2,7 +2,8 @@
 
 Reciprocal rank fusion needs no score calibration between the two retrievers; the
 fused score is reported on a 0..1 scale (1.0: ranked first by both). With no article
-pinned, `ranked` also gives the order in which to read the articles.
+pinned, `ranked` also gives the order in which to read the articles, and the article BM25
+over whole articles ranks first (the reader doubts a first article it does not back).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class HybridRetriever(BaseRetriever):
         return self.search(query)
 
     def search(self, query: str, k: int | None = None, article_id: str | None = None) -> list[Document]:
-        return self.ranked(query, k, article_id)[0]
+        return self.ranked(query, k, article_id).docs
 
     def ranked(self, query: str, k: int | None = None, article_id: str | None = None) -> Ranking:
         """The k best passages, the articles in the order to read them (the pinned one alone,
@@ -78,7 +79,7 @@ class HybridRetriever(BaseRetriever):
         last = next((t.get("content") for t in reversed(history) if t.get("role") == "user"), None)
         if len(self.index.articles) < 2 or not isinstance(last, str) or not last.strip():
             return None
-        articles = self.ranked(last)[1]
+        articles = self.ranked(last).articles
         return articles[0] if articles else None
 
     def document(self, cid: str, score: float = 0.0, dense: float = 0.0, lexical: float = 0.0) -> Document:
