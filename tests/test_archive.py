@@ -125,7 +125,7 @@ def test_select_contests_the_first_article_unless_the_conversation_or_whole_arti
     monkeypatch.setattr(
         X, "read_article", lambda q, h, index, reader, aid, asked=None: _read(weak) if aid == "a" else _read(0.1, False)
     )
-    index = N(articles={"a": N(content_hash="x"), "a-again": N(content_hash="x"), "b": N(content_hash="y")})
+    index = N(articles={"a": N(text="x"), "a-again": N(text="x"), "b": N(text="y")})
     reader = N(model=None)
 
     def ask(whole_first, talked_of=None, history=()):

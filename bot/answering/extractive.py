@@ -152,7 +152,7 @@ def _contested(first: str, talked_of: str | None, whole_first: str | None, index
     by name) or finds no word of the question in any article."""
     if first == talked_of:
         return False
-    return whole_first is None or index.articles[first].content_hash != index.articles[whole_first].content_hash
+    return whole_first is None or index.articles[first].text != index.articles[whole_first].text
 
 
 def choose(read: list[Extract], contested: bool = False) -> Extract:

@@ -29,7 +29,7 @@ def _spans(example: Example, text: str) -> tuple[tuple, tuple, str | None]:
 def repeats_of(article, index) -> set[str]:
     """The ids of the indexed articles with the article's text (itself among them): an
     archive holds repeats, and an answer from one is an answer from the article."""
-    return {aid for aid, other in index.articles.items() if other.content_hash == article.content_hash}
+    return {aid for aid, other in index.articles.items() if other.text == article.text}
 
 
 def gold_for(example: Example, index, repeats: bool = False) -> tuple[list[set[str]] | None, str | None]:
@@ -102,7 +102,7 @@ def score(answer: dict, example: Example, index, archive: bool = False) -> tuple
         else:
             skipped["answer"] = "no reference"
         if gold:
-            cited_gold = gold_for(example, index, repeats=True)[0] if archive else gold
+            cited_gold = gold_for(example, index, repeats=True)[0] if archive else gold  # a superset of gold
             scores["citation_gold_hit"] = M.gold_hit(answer["citations"], cited_gold or gold)
         else:
             skipped["citation_gold_hit"] = why
