@@ -101,18 +101,18 @@ def test_an_answer_from_a_later_article_must_clear_a_higher_bar():
 
 
 def test_an_answer_from_a_contested_first_article_must_clear_the_higher_bar_too():
-    """The first article read, when BM25 over whole articles ranks another first, is held to
+    """The first article read, when an article ranking puts another first, is held to
     SURE like a later one; uncontested, to the reader's own threshold."""
     threshold = json.loads(WEIGHTS.read_text())["threshold"]
     weak = (threshold + SURE) / 2
     assert not choose([_read(weak)], contested=False).abstained
     held = choose([_read(weak)], contested=True)
-    assert held.abstained and "whole-article BM25" in held.reason
+    assert held.abstained and "ranking puts another article first" in held.reason
     sure = choose([_read(SURE), _read(0.1, answers=False)], contested=True)
     assert not sure.abstained and sure.named
 
 
-def test_select_contests_the_first_article_unless_the_conversation_or_whole_article_bm25_backs_it(monkeypatch):
+def test_select_contests_the_first_article_unless_the_conversation_or_both_article_rankings_back_it(monkeypatch):
     """Wiring of `contested` in select: the first article read ("a") answers at a P between
     the reader's threshold and SURE, the others refuse."""
     from types import SimpleNamespace as N
@@ -128,12 +128,15 @@ def test_select_contests_the_first_article_unless_the_conversation_or_whole_arti
     index = N(articles={"a": N(text="x"), "a-again": N(text="x"), "b": N(text="y")})
     reader = N(model=None)
 
-    def ask(whole_first, talked_of=None, history=()):
-        return X.select("Who won?", list(history), ["a", "b"], index, reader, None, talked_of, whole_first)
+    def ask(whole_first, passages_first="a", talked_of=None, history=()):
+        firsts = (passages_first, whole_first)
+        return X.select("Who won?", list(history), ["a", "b"], index, reader, None, talked_of, firsts)
 
     assert not ask("a").abstained  # both rankings put it first
     assert not ask("a-again").abstained  # a repeat of it, first by name in a tie
     assert ask("b").abstained  # whole-article BM25 ranks another article first
     assert ask(None).abstained  # whole-article BM25 matched nothing
+    assert ask("a", passages_first="b").abstained  # the passages' ranking puts another first (a large archive)
+    assert not ask("a", passages_first="a-again").abstained
     follow = ask("b", talked_of="a", history=[{"role": "user", "content": "Who played?"}])
     assert not follow.abstained  # the conversation's article is read first, and not contested

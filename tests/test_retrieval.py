@@ -280,12 +280,26 @@ def test_the_two_article_rankings_take_turns():
     # by passages: single, notice, other, spread; whole articles: spread, notice, other.
     # Fused (RRF): notice, spread, other, single. In turn: single, notice, spread, other.
     index = _Rankings(["single", "notice", "other", "spread"], ["spread", "notice", "other"])
-    docs, articles, whole_first = HybridRetriever(index=index, k=2).ranked("q")
+    docs, articles, firsts = HybridRetriever(index=index, k=2).ranked("q")
     assert [d.metadata["article_id"] for d in docs] == ["single", "notice"]
     assert articles == ["single", "notice", "spread", "other"]  # spread is now among the 3 read, other is not
-    assert whole_first == "spread"  # so the first article read, single, is contested (extractive.choose)
-    assert HybridRetriever(index=index).ranked("q", article_id="other")[1:] == (["other"], None)
+    assert firsts == ("single", "spread")  # so the first article read, single, is contested (extractive.choose)
+    assert HybridRetriever(index=index).ranked("q", article_id="other")[1:] == (["other"], ())
     same = _Rankings(["single", "notice"], ["single", "notice"])
-    assert HybridRetriever(index=same).ranked("q")[1:] == (["single", "notice"], "single")
+    assert HybridRetriever(index=same).ranked("q")[1:] == (["single", "notice"], ("single", "single"))
     unmatched = _Rankings(["single", "notice"], [])  # BM25 over whole articles finds no word of the question
-    assert HybridRetriever(index=unmatched).ranked("q")[1:] == (["single", "notice"], None)
+    assert HybridRetriever(index=unmatched).ranked("q")[1:] == (["single", "notice"], ("single", None))
+
+
+def test_over_a_large_archive_the_fused_ranking_leads_the_turns():
+    from types import SimpleNamespace as NS
+
+    from bot.retrieve.hybrid import FUSED_LEADS_FROM
+
+    index = _Rankings(["single", "notice", "other", "spread"], ["spread", "notice", "other"])
+    index.articles |= {f"unrelated-{i}": NS(title="", published=None, url=None) for i in range(FUSED_LEADS_FROM)}
+    docs, articles, firsts = HybridRetriever(index=index, k=2).ranked("q")
+    assert [d.metadata["article_id"] for d in docs] == ["single", "notice"]  # the passages are the same
+    # Fused (RRF): notice, spread, other, single; by passages: single, notice, other, spread.
+    assert articles == ["notice", "single", "spread", "other"]
+    assert firsts == ("single", "spread")  # neither ranking puts notice first: it is contested

@@ -161,9 +161,9 @@ class ArticleQA:
         for attempt in (1, 2):
             index, retriever = self._current(progress=False, wait=attempt == 2)
             try:
-                docs, articles, whole_first = retriever.ranked(query, article_id=article_id)
+                docs, articles, firsts = retriever.ranked(query, article_id=article_id)
                 talked_of = retriever.conversation_article(history) if article_id is None else None
-                evidence = select(question, history, articles, index, self.reader, article_id, talked_of, whole_first)
+                evidence = select(question, history, articles, index, self.reader, article_id, talked_of, firsts)
                 # The reader reads the whole article: a passage it quotes that the search did
                 # not rank is added to the contexts, so every citation names a retrieved passage.
                 found = {d.id for d in docs}
