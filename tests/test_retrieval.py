@@ -291,15 +291,36 @@ def test_the_two_article_rankings_take_turns():
     assert HybridRetriever(index=unmatched).ranked("q")[1:] == (["single", "notice"], ("single", None))
 
 
-def test_over_a_large_archive_the_fused_ranking_leads_the_turns():
+def _archive_of(index: _Rankings, size: int) -> _Rankings:
+    """The fake index with unrelated articles added up to `size`."""
     from types import SimpleNamespace as NS
 
+    more = size - len(index.articles)
+    index.articles |= {f"unrelated-{i}": NS(title="", published=None, url=None) for i in range(more)}
+    assert len(index.articles) == size
+    return index
+
+
+def test_from_fused_leads_from_articles_the_fused_ranking_leads_the_turns():
     from bot.retrieve.hybrid import FUSED_LEADS_FROM
 
-    index = _Rankings(["single", "notice", "other", "spread"], ["spread", "notice", "other"])
-    index.articles |= {f"unrelated-{i}": NS(title="", published=None, url=None) for i in range(FUSED_LEADS_FROM)}
-    docs, articles, firsts = HybridRetriever(index=index, k=2).ranked("q")
-    assert [d.metadata["article_id"] for d in docs] == ["single", "notice"]  # the passages are the same
+    def ranked(size):
+        index = _archive_of(_Rankings(["single", "notice", "other", "spread"], ["spread", "notice", "other"]), size)
+        return HybridRetriever(index=index, k=2).ranked("q")
+
     # Fused (RRF): notice, spread, other, single; by passages: single, notice, other, spread.
+    assert ranked(FUSED_LEADS_FROM - 1).articles == ["single", "notice", "spread", "other"]
+    docs, articles, firsts = ranked(FUSED_LEADS_FROM)
+    assert [d.metadata["article_id"] for d in docs] == ["single", "notice"]  # the passages are the same
     assert articles == ["notice", "single", "spread", "other"]
     assert firsts == ("single", "spread")  # neither ranking puts notice first: it is contested
+
+
+def test_articles_only_whole_article_bm25_finds_are_read_whichever_ranking_leads():
+    from bot.retrieve.hybrid import FUSED_LEADS_FROM
+
+    # The passages all come from one article; BM25 over whole articles finds two more.
+    # Fused (RRF): single (in both), spread, notice.
+    for size in (FUSED_LEADS_FROM - 1, FUSED_LEADS_FROM):
+        index = _archive_of(_Rankings(["single"], ["spread", "notice", "single"]), size)
+        assert HybridRetriever(index=index, k=2).ranked("q").articles == ["single", "spread", "notice"]

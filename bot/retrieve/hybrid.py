@@ -79,8 +79,10 @@ class HybridRetriever(BaseRetriever):
         scores = rrf([by_passage, whole])
         both = sorted(scores, key=lambda aid: -scores[aid])  # ties: passage order
         firsts = (by_passage[0] if by_passage else None, whole[0] if whole else None)
-        lead, other = (both, by_passage) if len(self.index.articles) >= FUSED_LEADS_FROM else (by_passage, both)
-        lead = lead + [aid for aid in other if aid not in lead]  # the same articles, to interleave
+        # `both` holds every article of `by_passage` and those only whole-article BM25 found:
+        # the passages' ranking is padded with those, so the two interleave in full.
+        padded = by_passage + [aid for aid in both if aid not in by_passage]
+        lead, other = (both, padded) if len(self.index.articles) >= FUSED_LEADS_FROM else (padded, both)
         order = list(dict.fromkeys(aid for pair in zip(lead, other) for aid in pair))
         return Ranking(docs, order, firsts)
 
