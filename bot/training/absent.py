@@ -1,5 +1,5 @@
-"""Absent-detail twins of generated questions (`train-answerer --absent`; built, not yet
-measured: docs/method.md).
+"""Absent-detail twins of generated questions (`train-answerer --absent`; measured, not
+shipped: docs/method.md).
 
 A generated question's whole clause, nothing taken out, asked again with the question word
 of a kind its source passage holds no entity of ("Where the firm made £10m in 2004?"), and

@@ -8,7 +8,7 @@ where answers of each kind sit, in numbers the written sets cannot reach. Each s
 question may get an unanswerable twin: another entity of the question replaced by one of
 the same kind that the article never mentions ("How much the firm made in 1998?"), the
 source sentence then being the near miss the reader must not answer from. With `absent`,
-others get an absent-detail twin (bot.training.absent; not yet measured, not shipped).
+others get an absent-detail twin (bot.training.absent; measured, not shipped: docs/method.md).
 
 The articles: the corpus minus every article a written set uses (their text is compared,
 since the corpus holds repeats) and minus HELD_OUT (corpus articles kept for fresh blind
