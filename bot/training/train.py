@@ -269,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gaps", action="store_true", help="add answer-cut-out passages (measured, not shipped)")
     ap.add_argument("--siblings", action="store_true", help="add sibling-article negatives (measured, not shipped)")
     ap.add_argument("--refit", action="store_true", help="refit the reader on all articles (measured, not shipped)")
-    ap.add_argument("--absent", action="store_true", help="add absent-detail twins to pre-training (measured, not shipped)")
+    ap.add_argument(
+        "--absent", action="store_true", help="add absent-detail twins to pre-training (measured, not shipped)"
+    )
     args = ap.parse_args(argv)
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
         print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
