@@ -25,18 +25,10 @@ import json
 import random
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 RERANKED = 16  # fused passages the joint reader reads across articles
-
-
-def held_out_quarter(rows: list[dict]) -> set[str]:
-    from bot.training.train import split_articles
-
-    items = [SimpleNamespace(q=SimpleNamespace(article_id=r["article_id"], source="bbc")) for r in rows]
-    return split_articles(items)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,15 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     from bot.core.settings import Settings
     from bot.reading import joint
     from bot.retrieve.fusion import rrf
+    from bot.retrieve.hybrid import HybridRetriever
     from bot.store.embeddings import Embedder
     from bot.store.index import open_index
 
     settings = Settings.from_env()
     embedder = Embedder(settings.embedding_model)
     index = open_index(settings, embedder, build=False, progress=False)
+    retriever = HybridRetriever(index=index)
     rows = [json.loads(line) for p in args.sets for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.held_out_quarter:
-        quarter = held_out_quarter(rows)
+        from bot.training.train import split_articles
+
+        quarter = split_articles({r["article_id"] for r in rows})
         rows = [r for r in rows if r["article_id"] in quarter]
     rows = [r for r in rows if r.get("answerable", True) and not r.get("history") and r["article_id"] in index.articles]
     random.Random(0).shuffle(rows)
@@ -88,16 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         q = r["user_input"]
         gold = index.articles[r["article_id"]].text
-        qvec = embedder.embed_query(q)
-        dense = index.dense(qvec, 20)
-        lexical = index.lexical.search(q, 20)
-        fused = rrf([[c for c, _ in dense], [c for c, _ in lexical]])
-        dense_of = dict(dense)
-        ranked = sorted(fused, key=lambda c: (-fused[c], -dense_of.get(c, -1.0)))
-        passages = list(dict.fromkeys(index.chunks[c].article_id for c in ranked))
-        whole = [a for a, _ in index.lexical.group_search(q, 20)]
-        centroid = [names[i] for i in np.argsort(-(centroids @ qvec))[:20]]
-        top = ranked[:RERANKED]
+        rankings = retriever.article_rankings(q)
+        passages, whole = rankings.by_passage, rankings.whole
+        centroid = [names[i] for i in np.argsort(-(centroids @ embedder.embed_query(q)))[:20]]
+        top = rankings.passages[:RERANKED]
         best: dict[str, float] = {}
         for c, read in zip(top, reader.read(q, [index.chunks[c].text for c in top])):
             a = index.chunks[c].article_id
@@ -106,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         orders = {
             "passages": passages,
             "whole-article BM25": whole,
-            "fused (passages + whole-article BM25)": fuse(passages, whole),
+            "fused (passages + whole-article BM25)": rankings.fused,
             "centroid": centroid,
             "fused + centroid": fuse(passages, whole, centroid),
             "joint reader over the 16 best passages": by_joint,

@@ -32,6 +32,13 @@ class Ranking(NamedTuple):
     firsts: tuple[str | None, ...] = ()
 
 
+class ArticleRankings(NamedTuple):
+    passages: list[str]  # the fused passages' ids, best first
+    by_passage: list[str]  # the articles in the order of their passages
+    whole: list[str]  # the articles by BM25 over each as a whole
+    fused: list[str]  # RRF of the two
+
+
 class HybridRetriever(BaseRetriever):
     """A LangChain retriever over an `Index`. Documents carry ids, scores and spans."""
 
@@ -65,19 +72,11 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         self.index.check_article(article_id)
         n = max(self.candidates, 4 * k)
-        qvec = self.index.embedder.embed_query(query)
-        dense = self.index.dense(qvec, n, article_id)
-        lexical = self.index.lexical.search(query, n, group=article_id)
-        fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in lexical]])
-        dense_of, lex_of = dict(dense), dict(lexical)
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))
+        ranked, dense_of, lex_of = self._passages(query, n, article_id)
         docs = [self.document(cid, score, dense_of.get(cid, 0.0), lex_of.get(cid, 0.0)) for cid, score in ranked[:k]]
         if article_id is not None or len(self.index.articles) < 2:  # nothing to choose between
             return Ranking(docs, [article_id] if article_id is not None else list(self.index.articles))
-        by_passage = list(dict.fromkeys(self.index.chunks[cid].article_id for cid, _ in ranked))
-        whole = [aid for aid, _ in self.index.lexical.group_search(query, n)]
-        scores = rrf([by_passage, whole])
-        both = sorted(scores, key=lambda aid: -scores[aid])  # ties: passage order
+        by_passage, whole, both = self._article_orders(query, ranked, n)
         firsts = (by_passage[0] if by_passage else None, whole[0] if whole else None)
         # `both` holds every article of `by_passage` and those only whole-article BM25 found:
         # the passages' ranking is padded with those, so the two interleave in full.
@@ -85,6 +84,32 @@ class HybridRetriever(BaseRetriever):
         lead, other = (both, padded) if len(self.index.articles) >= FUSED_LEADS_FROM else (padded, both)
         order = list(dict.fromkeys(aid for pair in zip(lead, other) for aid in pair))
         return Ranking(docs, order, firsts)
+
+    def article_rankings(self, query: str) -> ArticleRankings:
+        """The fused passages' ids and the article rankings `ranked` builds its reading order
+        from, each in full, none pinned (benchmarks/article_ranking.py compares them)."""
+        n = max(self.candidates, 4 * self.k)
+        ranked = self._passages(query, n, None)[0]
+        return ArticleRankings([cid for cid, _ in ranked], *self._article_orders(query, ranked, n))
+
+    def _passages(self, query: str, n: int, article_id: str | None) -> tuple[list[tuple[str, float]], dict, dict]:
+        """The n best passages of dense and lexical search fused by RRF (ties: the denser
+        first), and each one's dense and lexical score."""
+        qvec = self.index.embedder.embed_query(query)
+        dense = self.index.dense(qvec, n, article_id)
+        lexical = self.index.lexical.search(query, n, group=article_id)
+        fused = rrf([[cid for cid, _ in dense], [cid for cid, _ in lexical]])
+        dense_of, lex_of = dict(dense), dict(lexical)
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], -dense_of.get(kv[0], -1.0)))
+        return ranked, dense_of, lex_of
+
+    def _article_orders(self, query: str, ranked: list[tuple[str, float]], n: int) -> tuple[list, list, list]:
+        """The articles in the order of their passages in `ranked`, by BM25 over whole
+        articles, and the RRF of the two (ties: passage order)."""
+        by_passage = list(dict.fromkeys(self.index.chunks[cid].article_id for cid, _ in ranked))
+        whole = [aid for aid, _ in self.index.lexical.group_search(query, n)]
+        scores = rrf([by_passage, whole])
+        return by_passage, whole, sorted(scores, key=lambda aid: -scores[aid])
 
     def conversation_article(self, history: list[dict]) -> str | None:
         """With several articles and none pinned, the article the conversation was about: the

@@ -128,10 +128,10 @@ def sibling_items(articles, questions, stack: set[str], corpus: Path, eval_dir: 
     return prepare_all({**articles, **{s.id: s for sibs in found.values() for s in sibs}}, made, cache_dir, log)
 
 
-def split_articles(items: list[Item], share: float = STACK_SHARE) -> set[str]:
+def split_articles(written: set[str], share: float = STACK_SHARE) -> set[str]:
     """The articles whose questions train the ranker and refusal (the joint reader never
     sees them): a fixed share of the written sets' articles, drawn by seed."""
-    ids = sorted({it.q.article_id for it in items if it.q.source == "bbc"})
+    ids = sorted(written)
     rng = np.random.default_rng(SEED)
     return set(rng.choice(ids, size=round(share * len(ids)), replace=False).tolist())
 
@@ -195,7 +195,7 @@ def train(
     twins = swapped(questions, articles, seed=SEED)
     log(f"{len(questions)} written questions, {len(twins)} swapped-detail twins, {len(probe)} off-topic probes")
     items = prepare_all(articles, questions + twins + probe, cache_dir, log, gaps)
-    stack = split_articles(items)
+    stack = split_articles({it.q.article_id for it in items if it.q.source == "bbc"})
     start = generated_from = None
     if corpus is not None:
         made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log, gaps, absent)
