@@ -286,3 +286,47 @@ def test_absent_detail_twins_only_add_questions_and_each_reads_its_own_passage()
             passage = [doc for t, doc in zip(texts, parsed) if t in made.texts[0]]  # parsed as generation does
             assert asked in absent_kinds(passage)
     assert any(g.absent for seed in (0, 1, 2) for g in generate(articles, analyses, seed, absent=True))
+
+
+def test_a_larger_draw_keeps_every_article_of_a_smaller_one(tmp_path):
+    """`--generated-articles` draws more articles without changing which the default draws."""
+    from bot.training.generated import corpus_articles
+
+    corpus, eval_dir = tmp_path / "corpus", tmp_path / "eval"
+    (eval_dir / "articles").mkdir(parents=True)
+    for section in ("business", "tech"):
+        (corpus / section).mkdir(parents=True)
+        for n in range(100, 400):
+            (corpus / section / f"{n:03d}.txt").write_text(f"{section} story {n}\n\nBody {n}.", encoding="utf-8")
+    small, large = corpus_articles(corpus, eval_dir, n=100), corpus_articles(corpus, eval_dir, n=300)
+    assert len(small) < len(large)
+    assert set(small) <= set(large)
+
+
+def test_each_generated_question_reads_its_source_passage_and_the_negatives_asked_for():
+    from types import SimpleNamespace
+
+    from bot.text.nlp import Sentence
+    from bot.training.generated import Generated, pairs
+
+    texts = [f"Sentence {k} says the firm made {k} million pounds in 200{k}." for k in range(8)]
+    sents, at = [], 0
+    for k, t in enumerate(texts):
+        sents.append(Sentence(k, at, at + len(t), t, k, False))
+        at += len(t) + 1
+    analyses = {"a": SimpleNamespace(sentences=sents)}
+    asked = [Generated("a", "How much the firm made in 2004?", 4, "4 million pounds"), Generated("a", "x?", 2, None)]
+    for negatives in (0, 1, 2, 3):
+        for made, g in zip(pairs(asked, analyses, negatives=negatives), asked):
+            assert len(made.texts) == 1 + negatives
+            assert texts[g.sentence] in made.texts[0]
+            assert not any(texts[g.sentence] in t for t in made.texts[1:])
+            assert made.gold.tolist() == [g.answer is not None] + [False] * negatives
+
+
+@pytest.mark.parametrize("option", [["--generated-articles", "0"], ["--negatives", "-1"]])
+def test_train_answerer_refuses_an_empty_draw_or_negative_negatives_with_the_fix(option, capsys):
+    from bot.training.train import main
+
+    assert main(option) == 2
+    assert "--generated-articles must be at least 1 and --negatives at least 0" in capsys.readouterr().err

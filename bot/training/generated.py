@@ -232,8 +232,8 @@ def _shared(question: str, text: str) -> int:
     return len(q & set(words(text.lower())))
 
 
-def pairs(items: list[Generated], analyses: dict, gaps: bool = False) -> list[jt.Pairs]:
-    """Training passages per question: its source sentence's, then NEGATIVES others of the
+def pairs(items: list[Generated], analyses: dict, gaps: bool = False, negatives: int = NEGATIVES) -> list[jt.Pairs]:
+    """Training passages per question: its source sentence's, then `negatives` others of the
     article that share the most words with it (none holding the source sentence), then, with
     `gaps`, an answerable one's source passage with the source sentence cut out (jt.gap,
     measured and not shipped: docs/method.md)."""
@@ -244,7 +244,7 @@ def pairs(items: list[Generated], analyses: dict, gaps: bool = False) -> list[jt
         others = [passages.window(sents, i) for i in range(len(sents)) if i != g.sentence]
         others = [w for w in others if g.sentence not in w.sentences and not sents[w.center].headline]
         others.sort(key=lambda w: -_shared(g.question, w.text))
-        chosen = [gold] + ([] if g.absent else others[:NEGATIVES])  # an absent-detail twin: its own passage
+        chosen = [gold] + ([] if g.absent else others[:negatives])  # an absent-detail twin: its own passage
         if g.answer is None:
             spans = [jt.NULL] * len(chosen)
         else:
@@ -264,12 +264,15 @@ def build(
     log=print,
     gaps: bool = False,
     absent: bool = False,
+    n: int = GENERATED_ARTICLES,
+    negatives: int = NEGATIVES,
 ) -> tuple[list[jt.Pairs], str]:
-    """The generated training pairs and a digest of the articles they came from."""
+    """The generated training pairs and a digest of the articles they came from: `n`
+    articles drawn (fewer after HELD_OUT), `negatives` other passages per question."""
     from ..reading.analysis import analyse_article
     from ..store.embeddings import Embedder
 
-    files = corpus_articles(corpus, eval_dir, seed=seed)
+    files = corpus_articles(corpus, eval_dir, n=n, seed=seed)
     articles = []
     digest = hashlib.sha256()
     for p in files:
@@ -285,4 +288,4 @@ def build(
         f"generated {len(items) - n_twins} questions, {n_twins - n_absent} swapped and {n_absent} absent-detail twins"
         f" from {len(articles)} corpus articles"
     )
-    return pairs(items, analyses, gaps), digest.hexdigest()
+    return pairs(items, analyses, gaps, negatives), digest.hexdigest()

@@ -186,6 +186,8 @@ def train(
     gaps: bool = False,
     refit: bool = False,
     absent: bool = False,
+    generated_articles: int = generated.GENERATED_ARTICLES,
+    negatives: int = generated.NEGATIVES,
 ) -> Models | None:
     """Fit every part, write the weights with their manifest, report the held-out figures."""
     started = time.perf_counter()
@@ -198,7 +200,9 @@ def train(
     stack = split_articles({it.q.article_id for it in items if it.q.source == "bbc"})
     start = generated_from = None
     if corpus is not None:
-        made, generated_from = generated.build(corpus, eval_dir, cache_dir, SEED, log, gaps, absent)
+        made, generated_from = generated.build(
+            corpus, eval_dir, cache_dir, SEED, log, gaps, absent, generated_articles, negatives
+        )
         start = jt.pretrain(made, cache_dir, log)
     if corpus is not None and use_siblings:
         items += sibling_items(articles, questions, stack, corpus, eval_dir, cache_dir, log)
@@ -272,7 +276,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--absent", action="store_true", help="add absent-detail twins to pre-training (measured, not shipped)"
     )
+    ap.add_argument(
+        "--generated-articles",
+        type=int,
+        default=generated.GENERATED_ARTICLES,
+        help="corpus articles drawn to generate questions from (more: measured, not shipped)",
+    )
+    ap.add_argument(
+        "--negatives",
+        type=int,
+        default=generated.NEGATIVES,
+        help="other passages read with each generated question (fewer: measured, not shipped)",
+    )
     args = ap.parse_args(argv)
+    if args.generated_articles < 1 or args.negatives < 0:
+        print("--generated-articles must be at least 1 and --negatives at least 0", file=sys.stderr)
+        return 2
     if not args.no_generated and not any(args.corpus.glob("*/*.txt")):
         print(f"{args.corpus} holds no articles - pass --corpus (the BBC corpus), or --no-generated", file=sys.stderr)
         return 2
@@ -295,5 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         gaps=args.gaps,
         refit=args.refit,
         absent=args.absent,
+        generated_articles=args.generated_articles,
+        negatives=args.negatives,
     )
     return 0
