@@ -326,7 +326,7 @@ def test_each_generated_question_reads_its_source_passage_and_the_negatives_aske
 
 @pytest.mark.parametrize("option", [["--generated-articles", "0"], ["--negatives", "-1"]])
 def test_train_answerer_refuses_an_empty_draw_or_negative_negatives_with_the_fix(option, capsys):
-    from bot.training.train import main
+    from bot.training.command import main
 
     assert main(option) == 2
     assert "--generated-articles must be at least 1 and --negatives at least 0" in capsys.readouterr().err

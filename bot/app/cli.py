@@ -152,8 +152,8 @@ def _show_warnings() -> logging.Handler:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["train-answerer"]:  # its own options (bot.training.train)
-        from ..training.train import main as train_main
+    if argv[:1] == ["train-answerer"]:  # its own options (bot.training.command)
+        from ..training.command import main as train_main
 
         return train_main(argv[1:])
     if argv[:1] == ["eval-verifier"]:  # its own options (bot.evaluation.verifier)
