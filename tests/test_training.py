@@ -134,15 +134,21 @@ def test_an_absent_detail_twin_keeps_its_clause_and_asks_for_a_kind_the_passage_
     assert question_for(long, next(e for e in long.ents if e.label_ == "MONEY"), keep=True, wh="Where") is None
 
 
+def tiny_corpus(tmp_path, sections, numbers):
+    """A corpus of one-line articles per section and number, and an empty eval folder."""
+    corpus, eval_dir = tmp_path / "corpus", tmp_path / "eval"
+    (eval_dir / "articles").mkdir(parents=True)
+    for section in sections:
+        (corpus / section).mkdir(parents=True)
+        for n in numbers:
+            (corpus / section / f"{n:03d}.txt").write_text(f"{section} story {n}\n\nBody {n}.", encoding="utf-8")
+    return corpus, eval_dir
+
+
 def test_generation_never_reads_a_written_sets_or_a_blind_sets_article(tmp_path):
     from bot.training.generated import HELD_OUT, HELD_OUT_AFTER_DRAW, corpus_articles
 
-    corpus, eval_dir = tmp_path / "corpus", tmp_path / "eval"
-    (eval_dir / "articles").mkdir(parents=True)
-    for section in ("business", "sport"):
-        (corpus / section).mkdir(parents=True)
-        for n in range(1, 40):
-            (corpus / section / f"{n:03d}.txt").write_text(f"{section} story {n}\n\nBody {n}.", encoding="utf-8")
+    corpus, eval_dir = tiny_corpus(tmp_path, ("business", "sport"), range(1, 40))
     (eval_dir / "articles" / "bbc-sport-007.txt").write_text("sport story 7\n\nBody 7.", encoding="utf-8")
     blind = HELD_OUT | HELD_OUT_AFTER_DRAW
     held = sorted(h for h in blind if h.startswith(("business/0", "sport/0")) and int(h[-3:]) < 40)
@@ -292,12 +298,7 @@ def test_a_larger_draw_keeps_every_article_of_a_smaller_one(tmp_path):
     """`--generated-articles` draws more articles without changing which the default draws."""
     from bot.training.generated import corpus_articles
 
-    corpus, eval_dir = tmp_path / "corpus", tmp_path / "eval"
-    (eval_dir / "articles").mkdir(parents=True)
-    for section in ("business", "tech"):
-        (corpus / section).mkdir(parents=True)
-        for n in range(100, 400):
-            (corpus / section / f"{n:03d}.txt").write_text(f"{section} story {n}\n\nBody {n}.", encoding="utf-8")
+    corpus, eval_dir = tiny_corpus(tmp_path, ("business", "tech"), range(100, 400))
     small, large = corpus_articles(corpus, eval_dir, n=100), corpus_articles(corpus, eval_dir, n=300)
     assert len(small) < len(large)
     assert set(small) <= set(large)
